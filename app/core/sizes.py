@@ -1,0 +1,199 @@
+"""Aspect-ratio bins, size tiers and the plan that turns a requested size into what is sampled."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from pathlib import Path
+
+from app.core.errors import InvalidRequestError
+
+_BINS_FILE = Path(__file__).with_name("data") / "aspect_ratio_bins.json"
+
+# Tier scales relative to the model's native resolution (for the 1024 model: 512, 1K, 2K, 4K).
+TIER_SCALES: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
+MIN_SIDE = 64
+MAX_SIDE = 8192
+MAX_PIXELS = 8192 * 8192
+# Bins cover height/width ratios 0.25 to 4; a little beyond is still reachable by cropping.
+MIN_RATIO, MAX_RATIO = 0.2, 5.0
+
+
+class HighResMethod(str, Enum):
+    """How a user wants sizes above the model's native resolution made."""
+
+    AUTO = "auto"
+    DIRECT = "direct"
+    REFINE = "refine"
+
+
+class GenerationPath(str, Enum):
+    """How a request was actually made; recorded in the result and the image metadata."""
+
+    NATIVE = "native"
+    DIRECT = "direct"
+    REFINE = "refine"
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A size tier of a model: a scale of its native resolution with a short label."""
+
+    scale: float
+    resolution: int
+
+    @property
+    def label(self) -> str:
+        """'1K', '2K', '4K' for multiples of 1024, else the pixel count ('512')."""
+        if self.resolution >= 1024 and self.resolution % 1024 == 0:
+            return f"{self.resolution // 1024}K"
+        return str(self.resolution)
+
+
+@dataclass(frozen=True)
+class SizePlan:
+    """What is sampled for a requested size, and how the result reaches it exactly."""
+
+    target_width: int
+    target_height: int
+    width: int  # sampled size at the tier (the binned size)
+    height: int
+    base_width: int  # native-resolution bin; the first pass of a refine
+    base_height: int
+    tier: Tier
+    path: GenerationPath
+
+    @property
+    def upscale(self) -> float:
+        """Factor from the base pass to the sampled size (1 unless refining)."""
+        return self.width / self.base_width
+
+    @property
+    def needs_resize(self) -> bool:
+        """True when the sampled bin differs from the requested pixels."""
+        return (self.width, self.height) != (self.target_width, self.target_height)
+
+
+@cache
+def _ported_tables() -> dict[int, dict[float, tuple[int, int]]]:
+    raw = json.loads(_BINS_FILE.read_text(encoding="utf-8"))
+    return {
+        int(native): {float(ratio): (int(hw[1]), int(hw[0])) for ratio, hw in table.items()}
+        for native, table in raw.items()
+        if not native.startswith("_")
+    }
+
+
+def _round_to(value: float, multiple: int) -> int:
+    return max(multiple, int(round(value / multiple)) * multiple)
+
+
+@cache
+def aspect_ratio_bins(resolution: int, multiple: int = 16) -> dict[float, tuple[int, int]]:
+    """Bins of a resolution as {height/width ratio: (width, height)}.
+
+    PixArt's own tables are used for 256, 512, 1024 and 2048; other resolutions (the demo model,
+    4096) scale the nearest table and round each side to `multiple` pixels.
+    """
+    if resolution <= 0:
+        raise InvalidRequestError(f"resolution must be positive, got {resolution}")
+    tables = _ported_tables()
+    if resolution in tables:
+        return tables[resolution]
+    nearest = min(tables, key=lambda r: abs(math.log(r / resolution)))
+    factor = resolution / nearest
+    return {
+        ratio: (_round_to(w * factor, multiple), _round_to(h * factor, multiple))
+        for ratio, (w, h) in tables[nearest].items()
+    }
+
+
+def nearest_bin(width: int, height: int, resolution: int) -> tuple[int, int]:
+    """The bin (width, height) whose ratio is closest to height/width, as diffusers' binning picks it."""
+    bins = aspect_ratio_bins(resolution)
+    ratio = height / width
+    closest = min(bins, key=lambda r: abs(r - ratio))
+    return bins[closest]
+
+
+def tiers(native_resolution: int) -> tuple[Tier, ...]:
+    """The size tiers of a model (for the 1024 model: 512, 1K, 2K, 4K)."""
+    return tuple(Tier(scale, int(native_resolution * scale)) for scale in TIER_SCALES)
+
+
+def validate_size(width: int, height: int) -> None:
+    """Raise InvalidRequestError when a size is not something the app can produce."""
+    for name, side in (("width", width), ("height", height)):
+        if not isinstance(side, int) or isinstance(side, bool):
+            raise InvalidRequestError(f"{name} must be a whole number of pixels, got {side!r}")
+        if not MIN_SIDE <= side <= MAX_SIDE:
+            raise InvalidRequestError(f"{name} {side} is out of range; use {MIN_SIDE} to {MAX_SIDE} pixels")
+    if width * height > MAX_PIXELS:
+        raise InvalidRequestError(f"{width}×{height} has too many pixels; at most {MAX_PIXELS:,} are supported")
+    ratio = height / width
+    if not MIN_RATIO <= ratio <= MAX_RATIO:
+        raise InvalidRequestError(
+            f"{width}×{height} is too narrow or too wide; the height/width ratio must be between "
+            f"{MIN_RATIO} and {MAX_RATIO}"
+        )
+
+
+def plan_size(
+    width: int,
+    height: int,
+    native_resolution: int,
+    method: HighResMethod = HighResMethod.AUTO,
+    tier_scale: float | None = None,
+) -> SizePlan:
+    """Plan how `width`×`height` is made by a model trained at `native_resolution`.
+
+    Without a tier, the smallest tier whose bin covers the target on both sides is used (at most
+    4× native). Above native: direct sampling up to 2× by default, refine (native pass, upscale,
+    image-to-image) beyond.
+    """
+    validate_size(width, height)
+    model_tiers = tiers(native_resolution)
+    if tier_scale is None:
+        chosen = model_tiers[-1]
+        for tier in model_tiers:
+            bin_w, bin_h = nearest_bin(width, height, tier.resolution)
+            if bin_w >= width and bin_h >= height:
+                chosen = tier
+                break
+    else:
+        matching = [t for t in model_tiers if math.isclose(t.scale, tier_scale)]
+        if not matching:
+            valid = ", ".join(f"{t.scale:g}" for t in model_tiers)
+            raise InvalidRequestError(f"tier scale {tier_scale} is not one of {valid}")
+        chosen = matching[0]
+    sampled_w, sampled_h = nearest_bin(width, height, chosen.resolution)
+    base_w, base_h = nearest_bin(width, height, native_resolution)
+    if chosen.scale <= 1.0:
+        path = GenerationPath.NATIVE
+        base_w, base_h = sampled_w, sampled_h
+    elif method is HighResMethod.DIRECT or (method is HighResMethod.AUTO and chosen.scale <= 2.0):
+        path = GenerationPath.DIRECT
+        base_w, base_h = sampled_w, sampled_h
+    else:
+        path = GenerationPath.REFINE
+    return SizePlan(width, height, sampled_w, sampled_h, base_w, base_h, chosen, path)
+
+
+def parse_aspect(text: str) -> tuple[int, int]:
+    """Parse '16:9' into (16, 9); raise InvalidRequestError naming the text otherwise."""
+    parts = text.replace("x", ":").split(":")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise InvalidRequestError(f"aspect {text!r} is not of the form W:H, for example 16:9") from None
+    if w <= 0 or h <= 0:
+        raise InvalidRequestError(f"aspect {text!r} must have positive sides")
+    return w, h
+
+
+def size_for_aspect(aspect_w: float, aspect_h: float, resolution: int) -> tuple[int, int]:
+    """The bin (width, height) of a resolution for an aspect ratio such as 16:9."""
+    return nearest_bin(int(aspect_w * 1000), int(aspect_h * 1000), resolution)
