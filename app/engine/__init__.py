@@ -1,0 +1,1 @@
+"""Sampling pipeline, device and memory policy, previews, and the QThread worker with its controller."""

@@ -1,0 +1,1 @@
+"""The gallery: image files, their SQLite index, PNG metadata, export and thumbnails. Never imports torch."""
