@@ -30,14 +30,14 @@ class KVCompressionMode(str, Enum):
 
 
 def clean_text(text: str) -> str:
-    """Strip control characters (keeping newlines and tabs as spaces) and outer whitespace."""
+    """Drop control characters and collapse whitespace (newlines and tabs become single spaces)."""
     kept = []
     for char in text:
         if char in "\n\t\r":
             kept.append(" ")
         elif unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co"):
             kept.append(char)
-    return " ".join("".join(kept).split(" ")).strip()
+    return " ".join("".join(kept).split())
 
 
 @dataclass(frozen=True)

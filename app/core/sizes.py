@@ -88,7 +88,7 @@ def _ported_tables() -> dict[int, dict[float, tuple[int, int]]]:
 
 
 def _round_to(value: float, multiple: int) -> int:
-    return max(multiple, int(round(value / multiple)) * multiple)
+    return max(multiple, round(value / multiple) * multiple)
 
 
 @cache
