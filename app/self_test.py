@@ -55,7 +55,8 @@ def _check_generation(out_dir: Path) -> str:
     result.image.save(target, pnginfo=png_info(result))
     pipeline.close()
     seconds = time.perf_counter() - started
-    return f"demo model {pipeline.info.name!r} on {result.device}: {result.image.width}×{result.image.height} in {seconds:.1f} s"
+    size = f"{result.image.width}×{result.image.height}"
+    return f"demo model {pipeline.info.name!r} on {result.device}: {size} in {seconds:.1f} s"
 
 
 def _check_readback(out_dir: Path) -> str:

@@ -60,7 +60,8 @@ def build_tokenizer(folder: Path, vocab_size: int = 512, seed: int = 0) -> T5Tok
         num_threads=1,
     )
     (folder / "spiece.model").write_bytes(model.getvalue())
-    tokenizer = T5Tokenizer(vocab_file=str(folder / "spiece.model"), extra_ids=0, model_max_length=MODEL_MAX_LENGTH)
+    # Loading from the folder converts spiece.model to a fast tokenizer; saving adds tokenizer.json beside it.
+    tokenizer = T5Tokenizer.from_pretrained(folder, extra_ids=0, model_max_length=MODEL_MAX_LENGTH)
     tokenizer.save_pretrained(folder)
     return T5Tokenizer.from_pretrained(folder)
 
