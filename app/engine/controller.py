@@ -1,0 +1,256 @@
+"""The GUI's handle on the engine: a job queue in the GUI thread, run by one long-lived worker thread.
+
+Importing this module imports neither torch nor diffusers nor transformers, so the window appears at
+once; the worker imports the pipeline on the first job or model load. Every signal is emitted in the
+thread the controller lives in (the GUI thread), and no signal is emitted after `shutdown`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+
+from app.core.engine_options import EngineOptions
+from app.core.errors import ModelLoadError
+from app.core.paths import AppPaths
+from app.core.request import GenerationRequest
+from app.core.resources import DEMO_MODEL_NAME
+from app.engine.jobs import JobInfo, JobProgress, ModelState, ModelStatus
+from app.engine.token_counter import TokenCounter
+from app.engine.worker import EngineConfig, EngineWorker, JobQueue
+from app.model.catalog import ModelInfo, list_models, resolve_model_path
+
+log = logging.getLogger(__name__)
+
+# Every started worker until it has stopped: a QThread destroyed while running aborts the process, so a
+# controller dropped without shutdown() must not take its worker with it.
+_live_workers: set[EngineWorker] = set()
+
+
+class EngineController(QObject):
+    """Queues generation requests, runs them on the worker thread, and relays what happens as signals."""
+
+    job_queued = Signal(object)  # JobInfo
+    job_started = Signal(object)  # JobInfo
+    progress = Signal(object)  # JobProgress
+    result_ready = Signal(object)  # JobResult, once per image of a batch
+    job_finished = Signal(int)  # job id, after all its images
+    job_failed = Signal(int, str, str)  # job id, one-line message, details to copy
+    job_cancelled = Signal(int)
+    queue_changed = Signal(list)  # list[JobInfo] waiting, the running job excluded
+    model_status_changed = Signal(object)  # ModelStatus
+
+    def __init__(
+        self,
+        model: str = DEMO_MODEL_NAME,
+        transformer: str | None = None,
+        options: EngineOptions | None = None,
+        pipeline_factory: Callable[..., Any] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._queue = JobQueue(EngineConfig(model, transformer, options or EngineOptions()))
+        self._factory = pipeline_factory
+        self._worker: EngineWorker | None = None
+        self._next_job_id = 1
+        self._status = ModelStatus(ModelState.UNLOADED, model)
+        self._token_counters: dict[str, TokenCounter] = {}
+        self._shut_down = False
+
+    @property
+    def is_busy(self) -> bool:
+        """True while a job runs or waits."""
+        return self._queue.is_busy
+
+    @property
+    def queued_jobs(self) -> list[JobInfo]:
+        """Jobs waiting to run, in order (the running job excluded)."""
+        return self._queue.waiting()
+
+    @property
+    def running_job(self) -> JobInfo | None:
+        """The job being run, if any."""
+        return self._queue.running()
+
+    @property
+    def model_status(self) -> ModelStatus:
+        """The latest model status sent with model_status_changed."""
+        return self._status
+
+    @property
+    def model(self) -> str:
+        """The model new jobs run with ("demo" or a model folder)."""
+        return self._queue.config.model
+
+    @property
+    def options(self) -> EngineOptions:
+        """The engine options new jobs run with."""
+        return self._queue.config.options
+
+    def start(self) -> None:
+        """Start the worker thread; submit() and load_model() call it for you."""
+        if self._shut_down:
+            raise RuntimeError("the engine has been shut down; create a new EngineController")
+        if self._worker is not None:
+            return
+        worker = EngineWorker(self._queue, self._factory)
+        worker.job_started.connect(self._on_job_started)
+        worker.progress.connect(self._on_progress)
+        worker.result_ready.connect(self._on_result_ready)
+        worker.job_finished.connect(self._on_job_finished)
+        worker.job_failed.connect(self._on_job_failed)
+        worker.job_cancelled.connect(self._on_job_cancelled)
+        worker.model_status.connect(self._on_model_status)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self._worker = worker
+        _live_workers.add(worker)
+        worker.start()
+
+    def submit(self, request: GenerationRequest) -> int:
+        """Queue a request behind the others and return its job id."""
+        if not isinstance(request, GenerationRequest):
+            raise TypeError(f"request must be a GenerationRequest, got {type(request).__name__}")
+        self.start()
+        job_id = self._next_job_id
+        self._next_job_id += 1
+        info, waiting = self._queue.put(job_id, request)
+        self.job_queued.emit(info)
+        # The queue as the job joined it: the worker may already have taken it, and job_started follows.
+        self.queue_changed.emit(waiting)
+        return job_id
+
+    def cancel_current(self) -> None:
+        """Stop the running job within one step; job_cancelled follows. Does nothing when idle."""
+        self._queue.cancel_running()
+
+    def remove_job(self, job_id: int) -> bool:
+        """Take a waiting job out of the queue; False when it is not waiting (running, done or unknown)."""
+        removed = self._queue.remove(job_id)
+        if removed:
+            self._emit_queue()
+        return removed
+
+    def move_job(self, job_id: int, new_index: int) -> None:
+        """Move a waiting job to a position in the queue (0 runs next); a job that already started stays."""
+        if self._queue.move(job_id, new_index):
+            self._emit_queue()
+
+    def clear_queue(self) -> None:
+        """Drop every waiting job; the running job goes on."""
+        if self._queue.clear():
+            self._emit_queue()
+
+    def set_model(self, model: str, transformer: str | None = None) -> None:
+        """Run the next jobs with another model; the worker frees the old one and loads the new when needed."""
+        if not isinstance(model, str) or not model.strip():
+            raise ValueError(f"model must be 'demo' or a model folder, got {model!r}")
+        config = self._queue.config
+        if (config.model, config.transformer) == (model, transformer):
+            return
+        self._queue.set_config(EngineConfig(model, transformer, config.options))
+        self._set_status(ModelStatus(ModelState.UNLOADED, model))
+        self._emit_queue()  # waiting jobs now name the new model
+
+    def set_options(self, options: EngineOptions) -> None:
+        """Apply engine options from the next job on; a loaded model is reloaded with them."""
+        if not isinstance(options, EngineOptions):
+            raise TypeError(f"options must be EngineOptions, got {type(options).__name__}")
+        config = self._queue.config
+        if config.options != options:
+            self._queue.set_config(EngineConfig(config.model, config.transformer, options))
+
+    def load_model(self) -> None:
+        """Load the current model now instead of on the first job; progress comes as model_status_changed."""
+        self.start()
+        self._queue.request_load()
+
+    def list_models(self) -> list[ModelInfo]:
+        """The models the user can pick, read from their JSON files and headers without torch."""
+        return list_models(AppPaths.from_environment())
+
+    def token_counter(self) -> TokenCounter | None:
+        """The prompt token counter of the current model; None when its tokenizer cannot be found."""
+        model = self.model
+        if model not in self._token_counters:
+            try:
+                folder = resolve_model_path(model)
+            except ModelLoadError:
+                return None  # e.g. the demo model is not built yet; the job itself will say why
+            counter = TokenCounter.from_model_dir(folder)
+            if counter is None:
+                return None
+            self._token_counters[model] = counter
+        return self._token_counters[model]
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Cancel everything, stop the worker thread and wait for it; safe mid-generation and idempotent."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self._queue.stop()
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        if worker.wait(max(0, int(timeout_s * 1000))):
+            _live_workers.discard(worker)
+        else:
+            log.warning("the engine did not stop within %.1f s; it stops after its current step", timeout_s)
+
+    def _emit_queue(self) -> None:
+        self.queue_changed.emit(self._queue.waiting())
+
+    def _set_status(self, status: ModelStatus) -> None:
+        self._status = status
+        self.model_status_changed.emit(status)
+
+    @Slot(object)
+    def _on_job_started(self, info: JobInfo) -> None:
+        if not self._shut_down:
+            self.job_started.emit(info)
+            self._emit_queue()
+
+    @Slot(object)
+    def _on_progress(self, progress: JobProgress) -> None:
+        if not self._shut_down:
+            self.progress.emit(progress)
+
+    @Slot(object)
+    def _on_result_ready(self, result: object) -> None:
+        if not self._shut_down:
+            self.result_ready.emit(result)
+
+    @Slot(int)
+    def _on_job_finished(self, job_id: int) -> None:
+        if not self._shut_down:
+            self.job_finished.emit(job_id)
+
+    @Slot(int, str, str)
+    def _on_job_failed(self, job_id: int, message: str, details: str) -> None:
+        if not self._shut_down:
+            self.job_failed.emit(job_id, message, details)
+
+    @Slot(int)
+    def _on_job_cancelled(self, job_id: int) -> None:
+        if not self._shut_down:
+            self.job_cancelled.emit(job_id)
+
+    @Slot(object)
+    def _on_model_status(self, status: ModelStatus) -> None:
+        if not self._shut_down:
+            self._set_status(status)
+
+
+@atexit.register
+def _stop_workers_at_exit() -> None:
+    """Stop every worker still running, so no thread runs Python while the interpreter finalizes."""
+    for worker in list(_live_workers):
+        worker.stop()
+    for worker in list(_live_workers):
+        worker.wait()  # its job is cancelled, so it ends at the job's next step
+    _live_workers.clear()

@@ -1,0 +1,241 @@
+"""`pixart-studio generate`: headless generation to PNG files with the settings embedded."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import secrets
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from app.core.errors import InvalidRequestError, ModelLoadError, StudioError
+from app.core.request import GenerationRequest, KVCompressionMode
+from app.core.resources import DEMO_MODEL_NAME
+from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName
+from app.core.sizes import parse_aspect, size_for_aspect, tiers, validate_size
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+_BAR_WIDTH = 30
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The generate subcommand's flags."""
+    parser.add_argument("--model", default=DEMO_MODEL_NAME, help="model folder, Hub id in the local cache, or 'demo'")
+    parser.add_argument("--transformer", help="a transformer folder or checkpoint to use with the model's other parts")
+    parser.add_argument("--prompt", required=True, help="what to draw")
+    parser.add_argument("--negative", default="", help="what to avoid (empty by default, as PixArt-Σ was released)")
+    parser.add_argument("--width", type=int, help="output width in pixels (with --height)")
+    parser.add_argument("--height", type=int, help="output height in pixels (with --width)")
+    parser.add_argument("--aspect", help="aspect ratio such as 16:9, sized by the model's bins at --tier")
+    parser.add_argument("--tier", help="size tier of the model, e.g. 512, 1k, 2k, 4k (or 0.5x, 1x, 2x, 4x)")
+    parser.add_argument("--steps", type=int, help="denoising steps (default: the scheduler's)")
+    parser.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the scheduler's)")
+    parser.add_argument("--seed", type=int, help="seed of the first image (default: random); a batch adds 1 per image")
+    parser.add_argument("--scheduler", default=DEFAULT_SCHEDULER.value, help="one of: " + _scheduler_names())
+    parser.add_argument("--kv-compress", default="auto", help="KV token compression: auto, on or off")
+    parser.add_argument("--batch", type=int, default=1, help="number of images")
+    parser.add_argument("--out", required=True, help="PNG file, or a folder for one file per image")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+
+
+def _scheduler_names() -> str:
+    return ", ".join(s.value for s in SchedulerName)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Generate and save; exit 0 on success, 2 for bad input, 1 for a failure while running."""
+    try:
+        request = _checked_request(args)
+        model_dir = _resolve(args.model, "model")
+        transformer = _resolve(args.transformer, "transformer") if args.transformer else None
+    except (ValueError, ModelLoadError) as error:  # InvalidRequestError is a ValueError
+        return _fail(str(error), EXIT_BAD_INPUT)
+
+    try:
+        native = _native_resolution(transformer or model_dir)
+        if native:
+            request = _sized_request(args, request, native)
+    except ValueError as error:
+        return _fail(str(error), EXIT_BAD_INPUT)
+
+    from app.engine.pipeline import Pipeline  # torch is imported only once the input is known to be good
+
+    _quiet_library_progress()
+    bar = _ProgressBar(sys.stderr)
+    try:
+        pipeline = Pipeline.load(model_dir, transformer, progress=bar.loading)
+    except StudioError as error:
+        bar.end(keep=False)
+        return _fail(str(error), EXIT_FAILED)
+    try:
+        if not native:
+            request = _sized_request(args, request, pipeline.native_resolution)
+        pipeline.plan(request)
+    except InvalidRequestError as error:
+        bar.end(keep=False)
+        pipeline.close()
+        return _fail(str(error), EXIT_BAD_INPUT)
+    try:
+        results = pipeline.generate(request, on_step=bar)
+    except StudioError as error:
+        bar.end(keep=False)
+        return _fail(str(error), EXIT_BAD_INPUT if isinstance(error, InvalidRequestError) else EXIT_FAILED)
+    finally:
+        pipeline.close()
+    bar.end()
+    try:
+        files = _save(results, Path(args.out))
+    except OSError as error:
+        return _fail(f"cannot write {args.out}: {error.strerror or error}", EXIT_FAILED)
+    if args.json:
+        payload = {"images": [{"file": str(f), **r.metadata()} for f, r in zip(files, results, strict=True)]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for file in files:
+            print(file)
+    return EXIT_OK
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _resolve(model: str, what: str) -> str | Path:
+    """A model that exists on this machine, else ModelLoadError naming it."""
+    from app.model.catalog import resolve_model_path
+
+    try:
+        return resolve_model_path(model)
+    except ModelLoadError as error:
+        raise ModelLoadError(f"{what} not found: {error}") from None
+
+
+def _native_resolution(path: str | Path) -> int:
+    """The model's native resolution from its config files; 0 when they do not say (checkpoints) or are broken."""
+    from app.model.catalog import model_info
+
+    try:
+        return model_info(Path(path), "folder").native_resolution
+    except ModelLoadError:  # a broken model is reported by the load itself, as a run-time failure
+        return 0
+
+
+def _quiet_library_progress() -> None:
+    """Hide diffusers' and transformers' own loading bars: the command draws one bar of its own."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+
+
+def _checked_request(args: argparse.Namespace) -> GenerationRequest:
+    """Everything checkable before the model loads; the size is a placeholder until the model's bins are known."""
+    scheduler = SchedulerName.parse(args.scheduler)
+    defaults = SCHEDULER_DEFAULTS[scheduler]
+    try:
+        kv = KVCompressionMode(args.kv_compress.strip().lower())
+    except ValueError:
+        raise InvalidRequestError(f"--kv-compress {args.kv_compress!r} is not valid; choose auto, on or off") from None
+    if (args.width is None) != (args.height is None):
+        raise InvalidRequestError("give both --width and --height, or neither")
+    if args.width is not None and args.aspect:
+        raise InvalidRequestError("give either --width/--height or --aspect, not both")
+    if args.width is not None:
+        validate_size(args.width, args.height)
+    if args.aspect:
+        parse_aspect(args.aspect)
+    if Path(args.out).suffix.lower() not in ("", ".png"):
+        raise InvalidRequestError(f"--out {args.out!r} must be a folder or a .png file")
+    return GenerationRequest(
+        prompt=args.prompt,
+        negative_prompt=args.negative,
+        width=args.width or 1024,
+        height=args.height or 1024,
+        steps=defaults.steps if args.steps is None else args.steps,
+        guidance_scale=defaults.guidance_scale if args.guidance is None else args.guidance,
+        seed=secrets.randbelow(2**32) if args.seed is None else args.seed,
+        scheduler=scheduler,
+        batch_size=args.batch,
+        kv_compression=kv,
+        model=str(args.model),
+    )
+
+
+def _tier_scale(text: str, native_resolution: int) -> float:
+    """A tier label ('2k', '512') or scale ('2x') of this model as its scale of the native resolution."""
+    model_tiers = tiers(native_resolution)
+    wanted = text.strip().lower()
+    for tier in model_tiers:
+        if wanted in (tier.label.lower(), str(tier.resolution), f"{tier.scale:g}x"):
+            return tier.scale
+    valid = ", ".join(f"{t.label} ({t.scale:g}x)" for t in model_tiers)
+    raise InvalidRequestError(f"--tier {text!r} is not a tier of this model; choose one of: {valid}")
+
+
+def _sized_request(args: argparse.Namespace, request: GenerationRequest, native: int) -> GenerationRequest:
+    """The request at its final size: explicit pixels, an aspect at a tier, or the model's native square."""
+    scale = _tier_scale(args.tier, native) if args.tier else None
+    if args.width is not None:
+        width, height = args.width, args.height
+    else:
+        aspect_w, aspect_h = parse_aspect(args.aspect) if args.aspect else (1, 1)
+        width, height = size_for_aspect(aspect_w, aspect_h, int(native * (scale or 1.0)))
+    data = request.to_dict() | {"width": width, "height": height, "tier_scale": scale}
+    return GenerationRequest.from_dict(data)
+
+
+class _ProgressBar:
+    """A one-line progress bar on a stream, redrawn in place."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.drawn = False
+
+    def __call__(self, progress) -> None:
+        filled = _BAR_WIDTH * progress.step // max(1, progress.total)
+        bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
+        image = f"image {progress.image_index + 1}/{progress.image_count} " if progress.image_count > 1 else ""
+        eta = f" eta {math.ceil(progress.eta_s)}s" if progress.eta_s > 0 else ""
+        self.stream.write(f"\r{image}{progress.phase:<9} [{bar}] {progress.step}/{progress.total}{eta}   ")
+        self.stream.flush()
+        self.drawn = True
+
+    def loading(self, stage: str, fraction: float) -> None:
+        """Model loading progress, as Pipeline.load reports it."""
+        filled = int(_BAR_WIDTH * fraction)
+        self.stream.write(f"\rloading  [{'#' * filled}{'-' * (_BAR_WIDTH - filled)}] {stage:<14}")
+        self.stream.flush()
+        self.drawn = True
+
+    def end(self, keep: bool = True) -> None:
+        """Finish the bar's line (or erase it, before an error) so later messages start on their own."""
+        if self.drawn:
+            self.stream.write("\n" if keep else "\r" + " " * (_BAR_WIDTH + 40) + "\r")
+            self.drawn = False
+
+
+def _save(results: list, out: Path) -> list[Path]:
+    """Write each result as a PNG with its settings embedded; a folder gets one file per seed."""
+    from app.store.metadata import png_info
+
+    is_folder = out.suffix == "" or out.is_dir()
+    if is_folder:
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    files = []
+    for result in results:
+        if is_folder:
+            file = out / f"pixart-{result.request.seed}.png"
+        elif len(results) > 1:
+            file = out.with_name(f"{out.stem}-{result.request.seed}{out.suffix}")
+        else:
+            file = out
+        dpi = result.request.dpi
+        result.image.save(file, "PNG", pnginfo=png_info(result), dpi=(dpi, dpi))
+        files.append(file)
+    return files

@@ -1,0 +1,121 @@
+"""Estimate a job's peak memory before it starts, and refuse with suggestions when it cannot fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from app.core.engine_options import VaeTiling
+from app.core.errors import InsufficientMemoryError
+from app.core.sizes import GenerationPath, SizePlan, tiers
+
+GIB = 1024**3
+MAX_TEXT_TOKENS = 300
+# Live tensors per transformer block relative to one hidden state: qkv (3), attention out (1), MLP (4), residuals (2).
+_BLOCK_ACTIVATION_FACTOR = 10
+# Live full-resolution feature maps of the VAE decoder's last up block (input, two convs, upsample output).
+_VAE_ACTIVATION_FACTOR = 4
+# Fraction of the free memory a job may plan to use: estimates are rough and allocators fragment.
+USABLE_FRACTION = 0.9
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """A job's expected peak memory on its device, split by phase."""
+
+    weights: int  # already resident on the device
+    sampling: int  # transformer activations at the largest sampled size
+    decode: int  # VAE decode (or encode, for refine) at the chosen tiling
+    tiled_decode: bool
+
+    @property
+    def activations(self) -> int:
+        """Bytes the job needs beyond the resident weights: phases run one after another."""
+        return max(self.sampling, self.decode)
+
+    @property
+    def peak(self) -> int:
+        """Weights plus the largest phase."""
+        return self.weights + self.activations
+
+
+def module_bytes(module: nn.Module | None, device: torch.device) -> int:
+    """Bytes of a module's parameters and buffers that live on `device`."""
+    if module is None:
+        return 0
+    tensors = [*module.parameters(), *module.buffers()]
+    return sum(t.numel() * t.element_size() for t in tensors if t.device.type == device.type)
+
+
+def transformer_activation_bytes(
+    transformer: nn.Module,
+    latent_height: int,
+    latent_width: int,
+    batch: int,
+    dtype: torch.dtype,
+    device: torch.device,
+    kv_ratio: int = 1,
+) -> int:
+    """Peak activation bytes of one transformer forward on `batch` latents (2 with guidance)."""
+    config = transformer.config
+    tokens = (latent_height // config.patch_size) * (latent_width // config.patch_size)
+    hidden = config.num_attention_heads * config.attention_head_dim
+    size = torch.empty((), dtype=dtype).element_size()
+    total = _BLOCK_ACTIVATION_FACTOR * batch * tokens * hidden * size
+    if device.type != "cuda":
+        # Off CUDA the masked cross-attention takes the math path and materialises its scores.
+        total += batch * config.num_attention_heads * tokens * MAX_TEXT_TOKENS * size
+    if device.type == "mps":
+        # MPS has no memory-efficient self-attention kernel: the full score matrix exists per head.
+        total += batch * config.num_attention_heads * tokens * (tokens // (kv_ratio * kv_ratio)) * size
+    return total
+
+
+def vae_activation_bytes(vae: nn.Module, height: int, width: int, dtype: torch.dtype, device: torch.device) -> int:
+    """Peak activation bytes of decoding (or encoding) one `width`×`height` image in one piece."""
+    size = torch.empty((), dtype=dtype).element_size()
+    channels = vae.config.block_out_channels[0]
+    total = _VAE_ACTIVATION_FACTOR * channels * height * width * size
+    total += 3 * height * width * 4  # the float32 image the decode hands back
+    if device.type == "mps":
+        factor = 2 ** (len(vae.config.block_out_channels) - 1)
+        latent_tokens = (height // factor) * (width // factor)
+        total += latent_tokens * latent_tokens * size  # mid-block attention scores
+    return total
+
+
+def suggestions(plan: SizePlan, native_resolution: int, tiling: VaeTiling, text_encoder_on_device: bool) -> list[str]:
+    """What a user can change so that a job fits, most effective first."""
+    tips = []
+    lower = [t for t in tiers(native_resolution) if t.scale < plan.tier.scale]
+    if lower:
+        tips.append(f"a lower size tier ({lower[-1].label})")
+    if plan.path is GenerationPath.DIRECT:
+        tips.append("the refine path for high resolutions")
+    if tiling is VaeTiling.OFF:
+        tips.append("tiled VAE decode")
+    if text_encoder_on_device:
+        tips.append("the text encoder on the CPU")
+    tips.append("a smaller output size")
+    return tips
+
+
+def check_fits(
+    estimate: MemoryEstimate,
+    available: int,
+    device: torch.device,
+    plan: SizePlan,
+    native_resolution: int,
+    tiling: VaeTiling,
+    text_encoder_on_device: bool,
+) -> None:
+    """Raise InsufficientMemoryError, naming the need, the free memory and what to try, when a job cannot fit."""
+    if estimate.activations <= available * USABLE_FRACTION:
+        return
+    tips = suggestions(plan, native_resolution, tiling, text_encoder_on_device)
+    raise InsufficientMemoryError(
+        f"{plan.target_width}×{plan.target_height} needs about {estimate.activations / GIB:.1f} GiB more on "
+        f"{device.type} but only {available / GIB:.1f} GiB is free; try " + ", or ".join(tips)
+    )

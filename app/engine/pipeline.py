@@ -1,0 +1,392 @@
+"""The sampling pipeline: prompt → T5 → denoising loop → VAE → image, equal to diffusers' PixArt-Σ pipeline."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from diffusers.utils.torch_utils import randn_tensor
+
+from app.core.engine_options import EngineOptions
+from app.core.errors import (
+    InsufficientMemoryError,
+    InvalidRequestError,
+    ModelLoadError,
+    StudioError,
+)
+from app.core.request import MAX_SEED, GenerationRequest, GenerationResult
+from app.core.sizes import GenerationPath, SizePlan, plan_size
+from app.engine.denoise import Conditioning, check_finite, denoise
+from app.engine.device_policy import device_free_memory, resolve_placement
+from app.engine.images import resize_and_crop, to_pil, upscale
+from app.engine.kv_policy import activate_kv_compression, choose_kv_compression
+from app.engine.memory import (
+    USABLE_FRACTION,
+    MemoryEstimate,
+    check_fits,
+    module_bytes,
+    suggestions,
+    transformer_activation_bytes,
+    vae_activation_bytes,
+)
+from app.engine.previews import latent_rgb_map_for, preview_image
+from app.engine.progress import ProgressClock, StepProgress
+from app.engine.prompt_encoding import MAX_TOKENS, EncodedText, PromptEncoder
+from app.engine.schedulers import img2img_timesteps, make_scheduler
+from app.engine.vae_decode import decode_latents, encode_image, should_tile, vae_scale_factor
+from app.model.loading import ModelInfo, PixArtComponents, load_pipeline_components, model_hash, resolve_model_path
+
+__all__ = ["Pipeline", "StepProgress"]
+
+ProgressCallback = Callable[[StepProgress], None]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What one call of `generate` shares between its images."""
+
+    request: GenerationRequest
+    plan: SizePlan
+    positive: EncodedText
+    negative: EncodedText
+    clock: ProgressClock
+    on_step: ProgressCallback | None
+    cancel_event: threading.Event | None
+    warnings: tuple[str, ...]
+
+
+class Pipeline:
+    """A loaded PixArt-Σ model that turns GenerationRequests into images; kept warm between jobs."""
+
+    def __init__(
+        self,
+        components: PixArtComponents,
+        options: EngineOptions = EngineOptions(),  # noqa: B008 - frozen dataclass, a safe default
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        self.components = components
+        self._info = components.info
+        self.options = options
+        self._device = torch.device(device) if device is not None else components.transformer.device
+        self._dtype = dtype or components.transformer.dtype
+        self._encoder = PromptEncoder(components.tokenizer, components.text_encoder, self._device, self._dtype)
+        self._hash: str | None = None
+        self._closed = False
+
+    @classmethod
+    def load(
+        cls,
+        model: str | Path,
+        transformer: str | Path | None = None,
+        options: EngineOptions = EngineOptions(),  # noqa: B008 - frozen dataclass, a safe default
+        progress: Callable[[str, float], None] | None = None,
+    ) -> Pipeline:
+        """Load a model folder (or "demo", or a cached Hub id) on the device and dtype the options pick."""
+        path = resolve_model_path(model)
+        placement = resolve_placement(options, path if path.is_dir() else None)
+        components = load_pipeline_components(
+            path,
+            transformer=transformer,
+            device=placement.device,
+            dtype=placement.dtype,
+            text_encoder_device=placement.text_encoder_device,
+            text_encoder_8bit=placement.text_encoder_8bit,
+            progress=progress,
+        )
+        return cls(components, options, placement.device, placement.dtype)
+
+    @property
+    def info(self) -> ModelInfo:
+        """What the loaded model is."""
+        return self._info
+
+    @property
+    def device(self) -> torch.device:
+        """Where the transformer and VAE run."""
+        return self._device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Sampling precision."""
+        return self._dtype
+
+    @property
+    def native_resolution(self) -> int:
+        """Side of the square the model was trained at, in pixels."""
+        sample_size = self.components.transformer.config.sample_size
+        return self.info.native_resolution or sample_size * vae_scale_factor(self.components.vae)
+
+    def plan(self, request: GenerationRequest) -> SizePlan:
+        """How the request's size is made by this model (bin, tier and path)."""
+        return plan_size(request.width, request.height, self.native_resolution, request.high_res, request.tier_scale)
+
+    def estimate(self, request: GenerationRequest) -> MemoryEstimate:
+        """Expected memory of one image of `request` on the device, by phase."""
+        plan = self.plan(request)
+        transformer, vae = self.components.transformer, self.components.vae
+        factor = vae_scale_factor(vae)
+        batch = 2 if request.guidance_scale > 1.0 else 1
+        compressed = choose_kv_compression(
+            request.kv_compression, plan.path, transformer, self.info.has_trained_kv_weights
+        )
+        ratio = compressed.ratio if compressed else 1
+        sampling = transformer_activation_bytes(
+            transformer, plan.height // factor, plan.width // factor, batch, self._dtype, self._device, ratio
+        )
+        tiled = should_tile(vae, plan.height, plan.width, self.options.vae_tiling, None)
+        decode_h, decode_w = (768, 768) if tiled else (plan.height, plan.width)
+        decode = vae_activation_bytes(vae, decode_h, decode_w, vae.dtype, self._device)
+        weights = sum(
+            module_bytes(m, self._device) for m in (transformer, vae, self.components.text_encoder) if m is not None
+        )
+        return MemoryEstimate(weights, sampling, decode, tiled)
+
+    def estimate_peak_memory(self, request: GenerationRequest) -> int:
+        """Bytes the device must hold at the job's peak: resident weights plus its largest phase."""
+        return self.estimate(request).peak
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_step: ProgressCallback | None = None,
+        cancel_event: threading.Event | None = None,
+        on_result: Callable[[GenerationResult], None] | None = None,
+    ) -> list[GenerationResult]:
+        """Generate `request.batch_size` images with seeds seed, seed+1, ...
+
+        `on_result` receives each image of a batch as soon as it is decoded, so images finished before a cancel or
+        a failure later in the batch are never lost.
+
+        Raises InvalidRequestError for a request this model cannot make, InsufficientMemoryError when it cannot
+        fit (before starting) or ran out of memory, GenerationFailedError for NaN or inf, and
+        GenerationCancelledError within one step of `cancel_event` being set. After any of them the job's memory
+        is freed and the pipeline is ready for the next request.
+        """
+        if self._closed:
+            raise StudioError("this model was closed; load it again to generate")
+        try:
+            return self._generate(request, on_step, cancel_event, on_result)
+        except StudioError as error:
+            failure: StudioError = type(error)(str(error))
+        except RuntimeError as error:  # torch.cuda.OutOfMemoryError is one
+            if "out of memory" not in str(error).lower():
+                raise
+            tips = ", or ".join(suggestions(self.plan(request), self.native_resolution, self.options.vae_tiling, False))
+            failure = InsufficientMemoryError(f"the device ran out of memory during generation; try {tips}")
+        # Raised outside the except block, once the failed frames (and the tensors they hold) are released, so a
+        # cancelled or failed job leaves its memory free for the next one.
+        self._free_memory()
+        raise failure
+
+    @torch.no_grad()
+    def _generate(
+        self,
+        request: GenerationRequest,
+        on_step: ProgressCallback | None,
+        cancel_event: threading.Event | None,
+        on_result: Callable[[GenerationResult], None] | None,
+    ) -> list[GenerationResult]:
+        # 1. Validate: size plan, seeds, memory.
+        plan = self.plan(request)
+        if request.seed + request.batch_size - 1 > MAX_SEED:
+            raise InvalidRequestError(f"seed {request.seed} + batch {request.batch_size} goes past {MAX_SEED}")
+        estimate = self.estimate(request)
+        check_fits(
+            estimate,
+            device_free_memory(self._device),
+            self._device,
+            plan,
+            self.native_resolution,
+            self.options.vae_tiling,
+            self._text_encoder_on_device(),
+        )
+        warnings = [] if request.has_prompt else ["the prompt is empty; the image follows no description"]
+
+        units = request.steps
+        if plan.path is GenerationPath.REFINE:
+            pixel_ratio = plan.width * plan.height / (plan.base_width * plan.base_height)
+            units += max(1, int(request.steps * request.refine_strength)) * pixel_ratio
+        clock = ProgressClock(units, request.batch_size)
+
+        # 2. Encode the prompt (cached), then give the encoder's GPU memory back if the job is short of it.
+        if on_step is not None:
+            on_step(StepProgress(0, request.steps, 0.0, 0.0, "encoding", None, 0, request.batch_size))
+        positive = self._encoder.encode(request.prompt)
+        # The negative prompt (empty by default, as PixArt-Σ was released) only matters with guidance, as in diffusers.
+        negative = self._encoder.encode(request.negative_prompt) if request.guidance_scale > 1.0 else positive
+        if positive.truncated:
+            warnings.append(
+                f"the prompt is {positive.tokens} tokens; T5 reads only the first {MAX_TOKENS}, the rest was ignored"
+            )
+        self._release_text_encoder_if_short(estimate)
+        job = _Job(request, plan, positive, negative, clock, on_step, cancel_event, tuple(warnings))
+        results = []
+        for index in range(request.batch_size):
+            results.append(self._generate_one(job, index))
+            if on_result is not None:
+                on_result(results[-1])
+        return results
+
+    def _generate_one(self, job: _Job, index: int) -> GenerationResult:
+        request, plan = job.request.with_seed(job.request.seed + index), job.plan
+        started = time.perf_counter()
+        generator = torch.Generator("cpu").manual_seed(request.seed)
+        cond = Conditioning.build(job.positive, job.negative, request.guidance_scale)
+        transformer = self.components.transformer
+        trained = self.info.has_trained_kv_weights
+
+        if plan.path is GenerationPath.REFINE:
+            base = choose_kv_compression(request.kv_compression, GenerationPath.NATIVE, transformer, trained)
+            activate_kv_compression(transformer, base)
+            latents = self._sample(job, index, cond, generator, plan.base_width, plan.base_height, "sampling")
+            base_image = self._decode(latents)
+            del latents
+            upscaled = upscale(base_image, plan.width, plan.height)
+            del base_image
+            init = encode_image(self.components.vae, upscaled, generator, self.options.vae_tiling, self._available())
+            del upscaled
+            config = choose_kv_compression(request.kv_compression, GenerationPath.REFINE, transformer, trained)
+            layers, ratio = activate_kv_compression(transformer, config)
+            latents = self._sample(job, index, cond, generator, plan.width, plan.height, "refining", init)
+        else:
+            config = choose_kv_compression(request.kv_compression, plan.path, transformer, trained)
+            layers, ratio = activate_kv_compression(transformer, config)
+            latents = self._sample(job, index, cond, generator, plan.width, plan.height, "sampling")
+
+        # 6. Decode, then resize and centre-crop to exactly the requested pixels.
+        check_finite(latents, "final latents")
+        self._report(job, index, request.steps, request.steps, "decoding", None)
+        image = self._decode(latents)
+        del latents
+        image = to_pil(resize_and_crop(image, plan.target_width, plan.target_height))[0]
+        return GenerationResult(
+            image=image,
+            request=request,
+            path=plan.path,
+            sampled_width=plan.width,
+            sampled_height=plan.height,
+            kv_compression_layers=layers,
+            kv_compression_ratio=ratio,
+            model_name=self.info.name,
+            model_hash=self._model_hash(),
+            is_demo_model=self.info.is_demo,
+            device=str(self._device),
+            dtype=str(self._dtype).removeprefix("torch."),
+            duration_s=time.perf_counter() - started,
+            prompt_tokens=job.positive.tokens,
+            prompt_truncated=job.positive.truncated,
+            warnings=job.warnings,
+        )
+
+    def _sample(
+        self,
+        job: _Job,
+        index: int,
+        cond: Conditioning,
+        generator: torch.Generator,
+        width: int,
+        height: int,
+        phase: str,
+        init_latents: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Steps 3–5 of diffusers' pipeline at one size: timesteps, initial latents, the denoising loop."""
+        request, transformer = job.request, self.components.transformer
+        scheduler = make_scheduler(request.scheduler, self.components.scheduler.config)
+        # 3. Timesteps: all of them, or the tail that a refine of `refine_strength` runs.
+        if init_latents is None:
+            scheduler.set_timesteps(request.steps, device=self._device)
+            timesteps = scheduler.timesteps
+        else:
+            timesteps = img2img_timesteps(scheduler, request.steps, request.refine_strength, self._device)
+        # 4. Latents: noise drawn on the CPU in float32, so a seed means the same image on every device and dtype.
+        factor = vae_scale_factor(self.components.vae)
+        shape = (1, transformer.config.in_channels, height // factor, width // factor)
+        noise = randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=torch.float32)
+        noise = noise.to(self._device, self._dtype)
+        if init_latents is None:
+            latents = noise * scheduler.init_noise_sigma
+        else:
+            latents = scheduler.add_noise(init_latents.to(self._dtype), noise, timesteps[:1])
+        rgb_map = latent_rgb_map_for(self.components.vae) if self.options.preview_every > 0 else None
+        weight = width * height / (job.plan.base_width * job.plan.base_height) if phase == "refining" else 1.0
+
+        def on_step(step: int, total: int, clean: torch.Tensor | None) -> None:
+            job.clock.advance(weight)
+            preview = preview_image(clean, rgb_map, width, height) if clean is not None and rgb_map else None
+            self._report(job, index, step, total, phase, preview)
+
+        # 5. The denoising loop.
+        return denoise(
+            transformer,
+            scheduler,
+            latents,
+            timesteps,
+            cond,
+            generator,
+            on_step=on_step,
+            cancel_event=job.cancel_event,
+            preview_every=self.options.preview_every,
+        )
+
+    def _decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """VAE decode with the tiling policy; the result is checked for NaN and inf."""
+        vae = self.components.vae
+        image = decode_latents(vae, latents.to(vae.dtype), self.options.vae_tiling, self._available())
+        check_finite(image, "decoded image")
+        return image
+
+    def _available(self) -> int | None:
+        """Free accelerator memory for the VAE's tiling choice; on the CPU the pixel threshold alone decides."""
+        return device_free_memory(self._device) if self._device.type != "cpu" else None
+
+    def _report(self, job: _Job, index: int, step: int, total: int, phase: str, preview) -> None:
+        if job.on_step is not None:
+            job.on_step(
+                StepProgress(
+                    step, total, job.clock.elapsed, job.clock.eta(), phase, preview, index, job.request.batch_size
+                )
+            )
+
+    def _text_encoder_on_device(self) -> bool:
+        encoder = self.components.text_encoder
+        if encoder is None or self._device.type == "cpu":
+            return False
+        return next(encoder.parameters()).device.type == self._device.type
+
+    def _release_text_encoder_if_short(self, estimate: MemoryEstimate) -> None:
+        """Move the T5 encoder to the CPU when the job would not fit beside it (not for 8-bit encoders)."""
+        encoder = self.components.text_encoder
+        if not self._text_encoder_on_device() or getattr(encoder, "is_loaded_in_8bit", False):
+            return
+        if estimate.activations > device_free_memory(self._device) * USABLE_FRACTION:
+            encoder.to("cpu")
+            self._free_memory()
+
+    def _model_hash(self) -> str:
+        if self._hash is None:
+            try:
+                self._hash = model_hash(self.info.path)
+            except (OSError, ModelLoadError, ValueError):
+                self._hash = ""
+        return self._hash
+
+    def _free_memory(self) -> None:
+        gc.collect()
+        if self._device.type == "cuda":
+            torch.cuda.empty_cache()
+        elif self._device.type == "mps":
+            torch.mps.empty_cache()
+
+    def close(self) -> None:
+        """Free the models; the pipeline cannot generate afterwards."""
+        self._encoder.clear()
+        self._encoder.text_encoder = None
+        self.components = None  # type: ignore[assignment]
+        self._closed = True
+        self._free_memory()

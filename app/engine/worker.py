@@ -1,0 +1,391 @@
+"""The engine's one long-lived worker thread and the job queue it shares with the controller.
+
+The worker owns the pipeline: it loads it (importing torch on the first job or model load, never at
+import), runs one job at a time, and frees the pipeline in its own thread. Everything it reports goes
+out as Qt signals, which reach the controller in the GUI thread through queued connections.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QThread, Signal
+from PySide6.QtGui import QImage
+
+from app.core.engine_options import EngineOptions
+from app.core.errors import GenerationCancelledError, StudioError
+from app.core.request import GenerationRequest
+from app.engine.jobs import JobInfo, JobProgress, JobResult, ModelState, ModelStatus
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+log = logging.getLogger(__name__)
+
+PipelineFactory = Callable[..., Any]
+_MEMORY_ADVICE = "Try a smaller size tier, the refine method, tiled VAE decoding or the CPU text encoder."
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What the worker loads: the model, an optional replacement transformer, and the engine options."""
+
+    model: str
+    transformer: str | None = None
+    options: EngineOptions = field(default_factory=EngineOptions)
+
+
+@dataclass
+class QueuedJob:
+    """A job in the queue with the event that cancels it."""
+
+    info: JobInfo
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass(frozen=True)
+class _Task:
+    config: EngineConfig
+    job: QueuedJob | None
+    load: bool
+    config_changed: bool
+
+
+class _LoadAbortedError(Exception):
+    """Model loading stopped on purpose (job cancelled, model switched, or shutting down)."""
+
+
+class JobQueue:
+    """Waiting jobs, the running one and the engine config, shared by the GUI thread and the worker."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self._cond = threading.Condition()
+        self._config = config
+        self._waiting: list[QueuedJob] = []
+        self._running: QueuedJob | None = None
+        self._load_requested = False
+        self._sync_requested = False
+        self._stopping = False
+
+    @property
+    def config(self) -> EngineConfig:
+        """The config the next job runs with."""
+        with self._cond:
+            return self._config
+
+    @property
+    def stopping(self) -> bool:
+        """True once the engine is shutting down."""
+        with self._cond:
+            return self._stopping
+
+    def put(self, job_id: int, request: GenerationRequest) -> tuple[JobInfo, list[JobInfo]]:
+        """Queue a request, stamped with the current model, as the last job; returns it and the queue it joined."""
+        with self._cond:
+            info = JobInfo(job_id, _stamped(request, self._config.model))
+            self._waiting.append(QueuedJob(info))
+            self._cond.notify_all()
+            return info, [job.info for job in self._waiting]
+
+    @property
+    def is_busy(self) -> bool:
+        """True while a job runs or waits."""
+        with self._cond:
+            return self._running is not None or bool(self._waiting)
+
+    def waiting(self) -> list[JobInfo]:
+        """Jobs not started yet, in the order they will run."""
+        with self._cond:
+            return [job.info for job in self._waiting]
+
+    def running(self) -> JobInfo | None:
+        """The job being run, if any."""
+        with self._cond:
+            return self._running.info if self._running else None
+
+    def remove(self, job_id: int) -> bool:
+        """Drop a waiting job; False when it is not waiting (unknown, running or done)."""
+        with self._cond:
+            for index, job in enumerate(self._waiting):
+                if job.info.job_id == job_id:
+                    del self._waiting[index]
+                    return True
+            return False
+
+    def move(self, job_id: int, new_index: int) -> bool:
+        """Move a waiting job to `new_index` (clamped to the queue); False when it is not waiting."""
+        with self._cond:
+            for index, job in enumerate(self._waiting):
+                if job.info.job_id == job_id:
+                    del self._waiting[index]
+                    self._waiting.insert(max(0, min(new_index, len(self._waiting))), job)
+                    return True
+            return False
+
+    def clear(self) -> int:
+        """Drop every waiting job and return how many there were."""
+        with self._cond:
+            count = len(self._waiting)
+            self._waiting.clear()
+            return count
+
+    def cancel_running(self) -> bool:
+        """Ask the running job to stop; False when none runs."""
+        with self._cond:
+            if self._running is None:
+                return False
+            self._running.cancel.set()
+            return True
+
+    def set_config(self, config: EngineConfig) -> None:
+        """Use `config` from the next job on; waiting jobs are re-stamped and the worker frees a stale model."""
+        with self._cond:
+            self._config = config
+            for job in self._waiting:
+                job.info = JobInfo(job.info.job_id, _stamped(job.info.request, config.model))
+            self._sync_requested = True
+            self._cond.notify_all()
+
+    def request_load(self) -> None:
+        """Ask the worker to load the current model now."""
+        with self._cond:
+            self._load_requested = True
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        """Cancel the running job, drop the waiting ones and wake the worker so it exits."""
+        with self._cond:
+            self._stopping = True
+            self._waiting.clear()
+            if self._running is not None:
+                self._running.cancel.set()
+            self._cond.notify_all()
+
+    def next_task(self) -> _Task | None:
+        """Block until there is work; None when the worker must exit."""
+        with self._cond:
+            while not (self._stopping or self._waiting or self._load_requested or self._sync_requested):
+                self._cond.wait()
+            if self._stopping:
+                return None
+            job = self._waiting.pop(0) if self._waiting else None
+            self._running = job
+            task = _Task(self._config, job, self._load_requested, self._sync_requested)
+            self._load_requested = self._sync_requested = False
+            return task
+
+    def finish(self, job: QueuedJob) -> None:
+        """Mark the running job done."""
+        with self._cond:
+            if self._running is job:
+                self._running = None
+
+
+class EngineWorker(QThread):
+    """Runs queued jobs one at a time on the pipeline it owns; reports through signals."""
+
+    job_started = Signal(object)  # JobInfo
+    progress = Signal(object)  # JobProgress
+    result_ready = Signal(object)  # JobResult
+    job_finished = Signal(int)
+    job_failed = Signal(int, str, str)
+    job_cancelled = Signal(int)
+    model_status = Signal(object)  # ModelStatus
+
+    def __init__(self, queue: JobQueue, pipeline_factory: PipelineFactory | None = None) -> None:
+        super().__init__()
+        self.setObjectName("PixArtEngineWorker")
+        self._queue = queue
+        self._factory = pipeline_factory or load_pipeline
+        self._pipeline: Any = None
+        self._loaded: EngineConfig | None = None
+        self._ready_status: ModelStatus | None = None
+
+    def stop(self) -> None:
+        """Cancel the running job, drop the waiting ones and make run() return; wait() for it."""
+        self._queue.stop()
+
+    def run(self) -> None:
+        """The thread's loop: sync the model with the config, load when asked, run jobs; free all on exit."""
+        try:
+            while (task := self._queue.next_task()) is not None:
+                try:
+                    self._sync(task.config, task.config_changed)
+                    if task.job is not None:
+                        self._run_job(task.job, task.config)
+                    elif task.load:
+                        self._load_eagerly(task.config)
+                except _LoadAbortedError:
+                    pass
+                except Exception:  # the worker must outlive any bug in one task
+                    log.exception("engine worker task failed")
+                finally:
+                    if task.job is not None:
+                        self._queue.finish(task.job)
+        finally:
+            self._free()
+
+    def _run_job(self, job: QueuedJob, config: EngineConfig) -> None:
+        job_id = job.info.job_id
+        self.job_started.emit(job.info)
+        try:
+            pipeline = self._ensure_loaded(config, abort=job.cancel.is_set)
+            if job.cancel.is_set():
+                raise GenerationCancelledError("cancelled before sampling started")
+            # Each image is handed over as soon as it is decoded, so a cancel later in a batch keeps it.
+            pipeline.generate(
+                job.info.request,
+                on_step=lambda step: self._on_step(job_id, step),
+                cancel_event=job.cancel,
+                on_result=lambda result: self.result_ready.emit(JobResult(job_id, result)),
+            )
+        except (GenerationCancelledError, _LoadAbortedError):
+            self._queue.finish(job)
+            self.job_cancelled.emit(job_id)
+            return
+        except Exception as err:
+            log.warning("job %d failed", job_id, exc_info=True)
+            self._queue.finish(job)
+            self.job_failed.emit(job_id, describe_failure(err), "".join(traceback.format_exception(err)))
+            return
+        self._queue.finish(job)
+        self.job_finished.emit(job_id)
+
+    def _load_eagerly(self, config: EngineConfig) -> None:
+        # An eager load gives way as soon as the user picks another model.
+        self._ensure_loaded(config, abort=lambda: self._queue.config != config)
+
+    def _on_step(self, job_id: int, step: Any) -> None:
+        try:
+            preview = pil_to_qimage(step.preview) if step.preview is not None else None
+        except Exception:  # a broken preview must not stop the generation
+            log.warning("preview conversion failed", exc_info=True)
+            preview = None
+        self.progress.emit(
+            JobProgress(
+                job_id=job_id,
+                step=step.step,
+                total=step.total,
+                elapsed_s=step.elapsed_s,
+                eta_s=step.eta_s,
+                phase=step.phase,
+                preview=preview,
+                image_index=step.image_index,
+                image_count=step.image_count,
+            )
+        )
+
+    def _sync(self, config: EngineConfig, config_changed: bool) -> None:
+        """Bring the loaded pipeline in line with `config`: update options in place, or free it to reload."""
+        if self._pipeline is None:
+            return
+        if self._loaded == config:
+            if config_changed and self._ready_status is not None:
+                # The controller announced a switch that came back to this model before it was freed.
+                self.model_status.emit(self._ready_status)
+            return
+        if not _needs_reload(self._loaded, config) and hasattr(self._pipeline, "options"):
+            self._pipeline.options = config.options  # read at each generation
+            self._loaded = config
+            return
+        # Freed before anything else loads, so switching models never holds two in memory.
+        self._free()
+        self.model_status.emit(ModelStatus(ModelState.UNLOADED, config.model))
+
+    def _ensure_loaded(self, config: EngineConfig, abort: Callable[[], bool]) -> Any:
+        if self._pipeline is not None and self._loaded == config:
+            return self._pipeline
+        self._free()
+        aborted = threading.Event()
+
+        def on_progress(message: str, fraction: float) -> None:
+            # Loading cannot be interrupted from outside, so it stops here, at its next progress report.
+            if abort() or self._queue.stopping:
+                aborted.set()
+                raise _LoadAbortedError(message)
+            self.model_status.emit(ModelStatus(ModelState.LOADING, config.model, message, fraction))
+
+        self.model_status.emit(ModelStatus(ModelState.LOADING, config.model, "Loading the model…"))
+        try:
+            pipeline = self._factory(
+                config.model, transformer=config.transformer, options=config.options, progress=on_progress
+            )
+        except Exception as err:
+            if aborted.is_set():
+                self.model_status.emit(ModelStatus(ModelState.UNLOADED, config.model))
+                raise _LoadAbortedError(str(err)) from err
+            self.model_status.emit(ModelStatus(ModelState.FAILED, config.model, describe_failure(err)))
+            raise
+        self._pipeline, self._loaded = pipeline, config
+        info = pipeline.info
+        self._ready_status = ModelStatus(
+            ModelState.READY,
+            config.model,
+            "Ready",
+            1.0,
+            native_resolution=info.native_resolution,
+            is_demo=info.is_demo,
+            name=info.name,
+        )
+        self.model_status.emit(self._ready_status)
+        return pipeline
+
+    def _free(self) -> None:
+        pipeline, self._pipeline, self._loaded, self._ready_status = self._pipeline, None, None, None
+        if pipeline is None:
+            return
+        try:
+            pipeline.close()
+        except Exception:
+            log.warning("closing the pipeline failed", exc_info=True)
+        del pipeline
+        gc.collect()  # drop reference cycles now so the model's memory is returned before the next load
+
+
+def load_pipeline(
+    model: str,
+    transformer: str | None = None,
+    options: EngineOptions | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> Any:
+    """The default pipeline factory; importing the pipeline here keeps torch out of the GUI's start."""
+    from app.engine.pipeline import Pipeline
+
+    return Pipeline.load(model, transformer=transformer, options=options or EngineOptions(), progress=progress)
+
+
+def describe_failure(error: BaseException) -> str:
+    """The message a user sees for a failed job: a StudioError's own, else a one-line summary."""
+    if isinstance(error, StudioError):
+        return str(error).strip() or (type(error).__doc__ or type(error).__name__).strip()
+    first_line = (str(error).strip().splitlines() or [""])[0][:300]
+    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError" or "out of memory" in first_line:
+        return f"Not enough memory for this image ({first_line or type(error).__name__}). {_MEMORY_ADVICE}"
+    detail = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+    return f"Generation failed with an unexpected error ({detail}). Copy the details to report it."
+
+
+def pil_to_qimage(image: Image) -> QImage:
+    """A QImage that owns a copy of a PIL image's pixels, safe to hand to the GUI thread."""
+    rgb = image.convert("RGB")
+    data = rgb.tobytes()
+    # QImage only borrows `data`; copy() detaches it before the bytes go away.
+    return QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888).copy()
+
+
+def _needs_reload(loaded: EngineConfig, wanted: EngineConfig) -> bool:
+    """True unless only options the pipeline reads at each generation (previews, VAE tiling) changed."""
+    at_generation = {"preview_every": wanted.options.preview_every, "vae_tiling": wanted.options.vae_tiling}
+    return (loaded.model, loaded.transformer) != (wanted.model, wanted.transformer) or replace(
+        loaded.options, **at_generation
+    ) != wanted.options
+
+
+def _stamped(request: GenerationRequest, model: str) -> GenerationRequest:
+    return request if request.model == model else replace(request, model=model)

@@ -1,0 +1,89 @@
+"""`pixart-studio generate`: PNGs with metadata, JSON output, a progress bar, and exit codes 0, 1 and 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from app.cli import main
+from app.core.sizes import size_for_aspect
+from tests.engine.conftest import NATIVE
+
+
+def _generate(model: Path, out: Path, *extra: str) -> int:
+    return main(
+        ["generate", "--model", str(model), "--prompt", "a red circle", "--steps", "2", "--out", str(out), *extra]
+    )
+
+
+def test_generate_writes_the_exact_size_png_with_its_settings(tiny_model_dir, tmp_path, capsys):
+    """A run exits 0, draws a progress bar on stderr and saves a PNG of the requested pixels with metadata."""
+    out = tmp_path / "poster.png"
+    assert _generate(tiny_model_dir, out, "--width", "200", "--height", "150", "--seed", "7") == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == str(out)
+    assert "sampling" in captured.err and "[" + "#" * 30 + "] 2/2" in captured.err
+    with Image.open(out) as image:
+        assert image.size == (200, 150)
+        settings = json.loads(image.info["pixart-studio"])
+        assert "a red circle" in image.info["parameters"]
+    assert settings["request"]["seed"] == 7 and settings["request"]["steps"] == 2
+
+
+def test_json_batch_aspect_and_tier(tiny_model_dir, tmp_path, capsys):
+    """--json prints one entry per image; a batch uses consecutive seeds; --aspect/--tier size from the bins."""
+    out = tmp_path / "images"
+    code = _generate(tiny_model_dir, out, "--aspect", "16:9", "--tier", "2x", "--batch", "2", "--seed", "5", "--json")
+    assert code == 0
+    images = json.loads(capsys.readouterr().out)["images"]
+    expected = size_for_aspect(16, 9, 2 * NATIVE)
+    assert [entry["request"]["seed"] for entry in images] == [5, 6]
+    assert [entry["path"] for entry in images] == ["direct", "direct"]
+    for entry in images:
+        with Image.open(entry["file"]) as image:
+            assert image.size == expected
+        assert Path(entry["file"]).parent == out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["--scheduler", "warp-drive"], "unknown scheduler 'warp-drive'"),
+        (["--steps", "0"], "steps 0 is out of range"),
+        (["--width", "10000", "--height", "512"], "width 10000 is out of range"),
+        (["--width", "512"], "both --width and --height"),
+        (["--tier", "16k"], "--tier '16k' is not a tier of this model"),
+        (["--kv-compress", "maybe"], "--kv-compress 'maybe'"),
+        (["--guidance", "nan"], "guidance_scale must be a finite number"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_naming_it(tiny_model_dir, tmp_path, capsys, arguments, problem):
+    """Bad input exits 2 and prints a single error line that names the problem; nothing is written."""
+    assert _generate(tiny_model_dir, tmp_path / "out.png", *arguments) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and problem in lines[0]
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_missing_model_exits_2_naming_it(tmp_path, capsys):
+    """A model path that does not exist exits 2 with the path in the message."""
+    missing = tmp_path / "no-such-model"
+    assert _generate(missing, tmp_path / "out.png") == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "not found" in lines[0] and str(missing) in lines[0]
+
+
+def test_broken_model_is_a_runtime_failure_exit_1(tiny_model_dir, tmp_path, capsys):
+    """A model folder whose weights are corrupt fails at run time: exit 1 with the file named."""
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    weights = next((broken / "transformer").glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes()[:100])
+    assert _generate(broken, tmp_path / "out.png") == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert errors == lines[-1:] and "transformer" in errors[0] and "safetensors" in errors[0]
