@@ -1,0 +1,67 @@
+"""Size controls: aspect buttons, exact presets, custom pixels and tiers change the final size and plan."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from app.core.sizes import GenerationPath
+from app.ui.aspect_presets import AspectPresets
+from app.ui.state import GenerationSettings, SizeMode
+
+
+def _presets(qtbot: QtBot) -> tuple[GenerationSettings, AspectPresets]:
+    state = GenerationSettings()
+    widget = AspectPresets(state)
+    qtbot.addWidget(widget)
+    widget.show()
+    return state, widget
+
+
+def _button(widget: AspectPresets, name: str):
+    return next(b for b in widget.ratio_buttons if b.preset.name == name)
+
+
+def test_aspect_buttons_change_the_final_size(qtbot: QtBot) -> None:
+    """Clicking 16:9 then 9:16 gives landscape then portrait sizes from the model's bins."""
+    state, widget = _presets(qtbot)
+    assert (state.target_size().width, state.target_size().height) == (1024, 1024)
+    qtbot.mouseClick(_button(widget, "16:9"), Qt.MouseButton.LeftButton)
+    wide = state.target_size()
+    assert wide.width > wide.height and abs(wide.width / wide.height - 16 / 9) < 0.1
+    qtbot.mouseClick(_button(widget, "9:16"), Qt.MouseButton.LeftButton)
+    tall = state.target_size()
+    assert (tall.width, tall.height) == (wide.height, wide.width)
+    assert _button(widget, "9:16").isChecked() and not _button(widget, "16:9").isChecked()
+
+
+def test_tier_buttons_scale_the_size_and_4k_is_refined(qtbot: QtBot) -> None:
+    """The 4K tier quadruples the sides and is made by refining; 2K is sampled directly."""
+    state, widget = _presets(qtbot)
+    labels = [b.text() for b in widget._tier_group.buttons()]
+    assert labels == ["512", "1K", "2K", "4K"]
+    widget._tier_group.buttons()[3].click()
+    assert (state.target_size().width, state.target_size().height) == (4096, 4096)
+    assert state.plan().path is GenerationPath.REFINE
+    widget._tier_group.buttons()[2].click()
+    assert state.plan().path is GenerationPath.DIRECT
+
+
+def test_exact_print_preset_gives_exact_pixels_and_300_dpi(qtbot: QtBot) -> None:
+    """Choosing A4 at 300 DPI asks for 2480×3508 pixels and writes 300 DPI into the request."""
+    state, widget = _presets(qtbot)
+    widget._mode_group.button(1).click()
+    assert state.size_mode is SizeMode.EXACT
+    widget.exact_combo.setCurrentIndex(widget.exact_combo.findData("A4 portrait 300 DPI"))
+    request = state.build_request("demo")
+    assert (request.width, request.height, request.dpi) == (2480, 3508, 300)
+
+
+def test_custom_size_is_used_as_typed(qtbot: QtBot) -> None:
+    """Custom width and height go straight into the request."""
+    state, widget = _presets(qtbot)
+    widget._mode_group.button(2).click()
+    widget.width_spin.setValue(1600)
+    widget.height_spin.setValue(900)
+    request = state.build_request("demo")
+    assert (request.width, request.height) == (1600, 900)

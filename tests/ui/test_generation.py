@@ -1,0 +1,146 @@
+"""Generating from the window: the image reaches the gallery and the viewer; cancel, queue, failures, closing."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton
+from pytestqt.qtbot import QtBot
+
+from app.application import Studio
+from app.ui.image_viewer import ImageViewer
+from tests.ui.conftest import JOB_TIMEOUT_MS, generate_and_wait
+from tests.ui.fakes import FAIL_WORD, fake_factory
+
+
+def test_window_has_the_named_controls_and_the_prompt_has_focus(qtbot: QtBot, studio: Studio) -> None:
+    """The window is titled PixArt Studio, every named control exists, and typing goes into the prompt."""
+    window = studio.window
+    assert window.windowTitle() == "PixArt Studio"
+    for name, kind in (
+        ("promptEdit", QPlainTextEdit),
+        ("negativePromptEdit", QPlainTextEdit),
+        ("seedEdit", QLineEdit),
+        ("generateButton", QPushButton),
+        ("cancelButton", QPushButton),
+        ("progressBar", QProgressBar),
+        ("imageViewer", ImageViewer),
+    ):
+        assert window.findChild(kind, name) is not None, name
+    assert window.findChild(object, "aspectPresets") is not None
+    assert window.findChild(object, "galleryView") is not None
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.prompt_editor.prompt_edit)
+
+
+def test_generate_puts_a_new_image_in_gallery_and_viewer(qtbot: QtBot, studio: Studio) -> None:
+    """Typing a prompt and pressing Generate shows the image in the viewer and adds it to the gallery."""
+    generate_and_wait(qtbot, studio, "a vintage travel poster")
+    window = studio.window
+    qtbot.waitUntil(lambda: window.viewer.has_image and not window.viewer.is_preview)
+    item = window.gallery_model.item_at(0)
+    assert item.prompt == "a vintage travel poster"
+    assert item.path.is_file()
+    assert window.viewer.item.image.size().toTuple() == (item.width, item.height)
+    assert studio.gallery.count() == 1
+
+
+def test_ctrl_enter_in_the_prompt_generates(qtbot: QtBot, studio: Studio) -> None:
+    """Ctrl+Enter in the prompt editor starts a generation without touching the mouse."""
+    edit = studio.window.prompt_editor.prompt_edit
+    qtbot.keyClicks(edit, "neon city wallpaper")
+    qtbot.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: studio.window.gallery_model.total == 1, timeout=JOB_TIMEOUT_MS)
+    assert edit.toPlainText() == "neon city wallpaper"  # no newline was typed
+
+
+def test_cancel_stops_a_running_job(qtbot: QtBot, make_studio) -> None:
+    """Cancel (and Esc) stop the running job: no image is saved and the button goes back to Generate."""
+    gate = threading.Event()
+    studio = make_studio(fake_factory(gate=gate))
+    window = studio.window
+    state = studio.state
+    state.prompt = "never finished"
+    with qtbot.waitSignal(studio.controller.job_started, timeout=JOB_TIMEOUT_MS):
+        window.generate()
+    assert window.generation_panel.cancel_button.isEnabled()
+    with qtbot.waitSignal(studio.controller.job_cancelled, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(window.generation_panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert studio.gallery.count() == 0
+    assert window.generation_panel.generate_button.text() == "Generate"
+    assert window.side_panel.progress_panel.progress_bar.format() == "Cancelled"
+
+
+def test_two_queued_jobs_both_run_in_order(qtbot: QtBot, make_studio) -> None:
+    """A second Generate while a job runs queues it (visible in the queue), and both images arrive."""
+    gate = threading.Event()
+    studio = make_studio(fake_factory(gate=gate))
+    window = studio.window
+    studio.state.prompt = "first poster"
+    with qtbot.waitSignal(studio.controller.job_started, timeout=JOB_TIMEOUT_MS):
+        window.generate()
+    studio.state.prompt = "second poster"
+    window.generate()
+    queue = window.side_panel.queue_panel
+    assert queue.list.count() == 1 and "second poster" in queue.list.item(0).text()
+    assert window.generation_panel.generate_button.text() == "Add to queue"
+    gate.set()
+    qtbot.waitUntil(lambda: studio.gallery.count() == 2, timeout=JOB_TIMEOUT_MS)
+    window.flow.wait_for_saves()
+    qtbot.waitUntil(lambda: window.gallery_model.total == 2)
+    assert [window.gallery_model.item_at(row).prompt for row in range(2)] == ["second poster", "first poster"]
+    assert queue.list.count() == 0
+
+
+def test_engine_failure_shows_an_error_and_the_app_stays_usable(qtbot: QtBot, studio: Studio) -> None:
+    """A failing job puts an error with copyable details in the window; the next job still works."""
+    window = studio.window
+    studio.state.prompt = f"please {FAIL_WORD}"
+    with qtbot.waitSignal(studio.controller.job_failed, timeout=JOB_TIMEOUT_MS):
+        window.generate()
+    errors = [b for b in window.banners.banners if b.property("level") == "error"]
+    assert errors and "unexpected error" in errors[0].title.lower()
+    assert "exploded on purpose" in errors[0].details
+    errors[0].copy_details()
+    assert "exploded on purpose" in QApplication.clipboard().text()
+    studio.state.prompt = "a calm poster"
+    window.generate()
+    qtbot.waitUntil(lambda: window.gallery_model.total == 1, timeout=JOB_TIMEOUT_MS)
+
+
+def test_invalid_settings_show_an_error_instead_of_queueing(qtbot: QtBot, studio: Studio) -> None:
+    """A size the app cannot make is reported in the window and nothing is queued."""
+    studio.state.size_mode = "custom"
+    studio.state.custom_width, studio.state.custom_height = 8192, 256  # ratio far beyond the bins
+    assert studio.window.generate() is None
+    assert any("height/width ratio" in b.message for b in studio.window.banners.banners)
+    assert not studio.controller.is_busy
+
+
+def test_closing_the_window_during_a_generation_exits_cleanly(qtbot: QtBot, make_studio) -> None:
+    """Closing mid-job cancels it, stops the engine thread and saves the session; nothing hangs."""
+    gate = threading.Event()
+    studio = make_studio(fake_factory(gate=gate))
+    studio.state.prompt = "closing soon"
+    with qtbot.waitSignal(studio.controller.job_started, timeout=JOB_TIMEOUT_MS):
+        studio.window.generate()
+    assert studio.window.close()
+    assert not studio.controller.is_busy
+    settings = studio.preferences.settings
+    settings.sync()
+    assert settings.value("window/geometry") is not None
+    worker_threads = [t for t in threading.enumerate() if "PixArtEngineWorker" in t.name]
+    assert not worker_threads
+
+
+def test_a_batch_saves_one_image_per_seed(qtbot: QtBot, studio: Studio) -> None:
+    """Batch count 3 with a fixed seed saves exactly three images with seeds seed, seed+1, seed+2."""
+    studio.state.prompt = "batch of posters"
+    studio.state.seed = 100
+    studio.state.seed_mode = "fixed"
+    studio.state.batch_count = 3
+    with qtbot.waitSignal(studio.controller.job_finished, timeout=JOB_TIMEOUT_MS):
+        studio.window.generate()
+    studio.window.flow.wait_for_saves()
+    qtbot.waitUntil(lambda: studio.window.gallery_model.total == 3)
+    assert sorted(item.seed for item in studio.gallery.page(0, 10)) == [100, 101, 102]

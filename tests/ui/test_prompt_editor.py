@@ -1,0 +1,104 @@
+"""Prompt editor: real T5 token counts with the cut-off tail, history recall, style presets, persistence."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from app.application import Studio
+from app.ui.prompt_history import PromptHistory
+from app.ui.style_presets import StylePreset, StylePresets, append_style
+
+_SENTENCES = [
+    "a vintage travel poster of a lighthouse at dusk",
+    "a minimal wallpaper with soft gradients and lots of space",
+    "a studio portrait photograph with softbox lighting",
+    "a watercolour illustration of a fox in the snow",
+    "neon city at night, rain, reflections, cinematic",
+] * 20
+
+
+@pytest.fixture(scope="module")
+def t5_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model folder whose tokenizer/ holds a tiny sentencepiece T5 tokenizer (made here, no download)."""
+    import sentencepiece as spm
+
+    folder = tmp_path_factory.mktemp("t5-model") / "tokenizer"
+    folder.mkdir()
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(_SENTENCES),
+        model_writer=model,
+        vocab_size=400,
+        model_type="unigram",
+        byte_fallback=True,
+        character_coverage=1.0,
+        pad_id=0,
+        eos_id=1,
+        unk_id=2,
+        bos_id=-1,
+        hard_vocab_limit=False,
+        minloglevel=2,
+        num_threads=1,
+    )
+    (folder / "spiece.model").write_bytes(model.getvalue())
+    return folder.parent
+
+
+def test_token_meter_counts_real_t5_tokens_and_names_the_cut_tail(
+    qtbot: QtBot, studio: Studio, t5_model_dir: Path
+) -> None:
+    """The meter shows transformers' T5 token count; past 300 tokens it turns red and quotes the cut words."""
+    from transformers import T5Tokenizer
+
+    reference = T5Tokenizer.from_pretrained(t5_model_dir / "tokenizer", extra_ids=0, legacy=True)
+    studio.window.use_model(str(t5_model_dir))
+    meter = studio.window.prompt_editor.token_meter
+    prompt = "a vintage travel poster of a lighthouse at dusk"
+    studio.state.prompt = prompt
+    meter.wait_for_count()
+    expected = len(reference(prompt).input_ids)
+    qtbot.waitUntil(lambda: meter.text() == f"{expected} / 300 tokens")
+    long_prompt = " ".join(["neon city at night"] * 120) + " final golden words"
+    studio.state.prompt = long_prompt
+    meter.wait_for_count()
+    total = len(reference(long_prompt.lower()).input_ids)
+    assert total > 300
+    qtbot.waitUntil(lambda: meter.text().startswith(f"{total} / 300 tokens — past the limit"))
+    assert meter.property("level") == "danger"
+    assert meter.toolTip().rstrip().endswith("final golden words")  # the whole cut tail, for reading
+
+
+def test_history_remembers_prompts_newest_first(tmp_path: Path) -> None:
+    """Generated prompts are recalled newest first, without duplicates, across restarts."""
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    history = PromptHistory(settings)
+    for prompt in ("first", "second", "first"):
+        history.add(prompt)
+    assert PromptHistory(settings).prompts == ["first", "second"]
+
+
+def test_history_menu_recalls_a_prompt(qtbot: QtBot, studio: Studio) -> None:
+    """Choosing a prompt in the History menu puts it back in the editor."""
+    studio.window.history.add("an old favourite prompt")
+    menu = studio.window.prompt_editor.history_button.menu()
+    next(a for a in menu.actions() if a.text() == "an old favourite prompt").trigger()
+    assert studio.window.prompt_editor.prompt_edit.toPlainText() == "an old favourite prompt"
+
+
+def test_style_presets_append_and_are_saved(qtbot: QtBot, studio: Studio, tmp_path: Path) -> None:
+    """A style adds its phrase once; edited presets are saved and read back."""
+    studio.state.prompt = "a fox"
+    menu = studio.window.prompt_editor.styles_button.menu()
+    action = next(a for a in menu.actions() if a.text() == "Illustration: watercolour")
+    action.trigger()
+    action.trigger()
+    assert studio.state.prompt == "a fox, watercolour illustration, loose brush strokes, paper texture"
+    path = tmp_path / "styles.json"
+    StylePresets(path).set_presets([StylePreset("Mine", "my look")])
+    assert StylePresets(path).presets == [StylePreset("Mine", "my look")]
+    assert append_style("", StylePreset("Mine", "my look")) == "my look"

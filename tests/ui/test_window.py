@@ -1,0 +1,66 @@
+"""Window-level behaviour: settings dialog, shortcuts help, full screen, accessibility of controls."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit
+from pytestqt.qtbot import QtBot
+
+from app.application import Studio
+from app.core.engine_options import VaeTiling
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.shortcuts import ShortcutsDialog
+from app.ui.theme import Theme
+
+
+def test_settings_dialog_saves_preferences_and_updates_the_engine(qtbot: QtBot, studio: Studio, tmp_path) -> None:
+    """OK in Settings stores engine options, output folder and theme, and the controller gets the options."""
+    dialog = SettingsDialog(studio.preferences, studio.window)
+    qtbot.addWidget(dialog)
+    dialog.vae_tiling.setCurrentIndex(dialog.vae_tiling.findData(VaeTiling.ON))
+    dialog.preview_every.setValue(5)
+    dialog.output_folder.setText(str(tmp_path / "posters"))
+    dialog.theme.setCurrentIndex(dialog.theme.findData(Theme.LIGHT))
+    dialog.accept()
+    assert studio.controller.options.vae_tiling is VaeTiling.ON and studio.controller.options.preview_every == 5
+    assert studio.preferences.output_folder == tmp_path / "posters"
+    assert studio.window.gallery_model.gallery.root == tmp_path / "posters"
+    assert studio.preferences.theme is Theme.LIGHT
+
+
+def test_help_lists_the_shortcuts(qtbot: QtBot, studio: Studio) -> None:
+    """Help → Keyboard shortcuts shows the generate, cancel, viewer and full-screen keys."""
+    studio.window.actions_.shortcuts.trigger()
+    dialog = studio.window.findChild(ShortcutsDialog)
+    table = dialog.findChild(object, "shortcutsTable")
+    keys = {table.item(row, 2).text() for row in range(table.rowCount())}
+    assert {"Ctrl+Enter", "Esc", "F", "1", "F11"} <= keys
+    assert studio.window.actions_.generate.shortcut().toString() == "Ctrl+Return"
+
+
+def test_full_screen_shows_only_the_viewer_and_esc_leaves_it(qtbot: QtBot, studio: Studio) -> None:
+    """F11 hides the panels around the viewer; Esc brings them back without cancelling anything."""
+    window = studio.window
+    window.actions_.full_screen.trigger()
+    assert window.isFullScreen() and window.side_dock.isHidden() and window.gallery_dock.isHidden()
+    qtbot.keyClick(window.viewer, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window.isFullScreen())
+    assert window.side_dock.isVisible() and window.gallery_dock.isVisible()
+
+
+def test_every_input_has_an_accessible_name_or_visible_label(studio: Studio) -> None:
+    """Screen readers can name every edit, spin box, combo box and icon button in the window."""
+    window = studio.window
+    unnamed = []
+    for kind in (QPlainTextEdit, QLineEdit, QAbstractSpinBox, QComboBox):
+        for widget in window.findChildren(kind):
+            if (
+                widget.isVisibleTo(window)
+                and not widget.accessibleName()
+                and not isinstance(widget.parent(), (QAbstractSpinBox, QComboBox))
+            ):
+                unnamed.append(widget)
+    for button in window.findChildren(QAbstractButton):
+        if button.isVisibleTo(window) and not (button.text() or button.accessibleName() or button.toolTip()):
+            unnamed.append(button)
+    assert [f"{type(w).__name__} {w.objectName()} in {type(w.parent()).__name__}" for w in unnamed] == []
