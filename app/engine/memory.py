@@ -15,8 +15,10 @@ GIB = 1024**3
 MAX_TEXT_TOKENS = 300
 # Live tensors per transformer block relative to one hidden state: qkv (3), attention out (1), MLP (4), residuals (2).
 _BLOCK_ACTIVATION_FACTOR = 10
-# Live full-resolution feature maps of the VAE decoder's last up block (input, two convs, upsample output).
-_VAE_ACTIVATION_FACTOR = 4
+# Live full-resolution feature maps of the VAE decoder's last up block. Four by count (input, two convs, upsample
+# output), but the measured CPU peak of an untiled SDXL-VAE decode was twice that (docs/benchmarks.md: the
+# estimate was 0.52× of it), so we plan for eight.
+_VAE_ACTIVATION_FACTOR = 8
 # Fraction of the free memory a job may plan to use: estimates are rough and allocators fragment.
 USABLE_FRACTION = 0.9
 

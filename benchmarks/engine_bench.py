@@ -1,0 +1,208 @@
+"""The engine against diffusers' PixArtSigmaPipeline: the same request on the same component objects, alternated.
+
+Each round uses a new prompt (the same for both), so the engine's prompt cache spares it no work diffusers
+does, except re-encoding the empty negative prompt, which the app caches too. Peak memory is measured for
+one request in a fresh child process per pipeline on the CPU (peak resident set, reset after loading and a
+warm-up request), and with the CUDA allocator's peak on a GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from diffusers import PixArtSigmaPipeline
+
+from app.core.engine_options import DeviceChoice, EngineOptions, Precision
+from app.core.request import GenerationRequest, KVCompressionMode
+from app.engine.pipeline import Pipeline
+from app.engine.schedulers import make_scheduler
+from benchmarks.harness import Context, Row, alternate, in_memory_units, median, paired_ratios
+from benchmarks.models import pipeline_folder
+from benchmarks.system import ChildError, current_rss, peak_rss, reset_peak_rss, run_child
+
+FAMILY = "engine"
+GOAL_RATIO = 1.03
+PROMPT = "a large red circle in the middle on a white background"
+_PEAK_TIMEOUT_S = 300
+
+
+def load_pair(folder: Path, device: torch.device, preview_every: int = 0) -> tuple[Pipeline, PixArtSigmaPipeline]:
+    """The engine on `folder` (fp32 on a CPU, its auto precision on a GPU) and diffusers on the same objects."""
+    precision = Precision.FP32 if device.type == "cpu" else Precision.AUTO
+    options = EngineOptions(device=DeviceChoice(device.type), precision=precision, preview_every=preview_every)
+    engine = Pipeline.load(folder, options=options)
+    parts = engine.components
+    request = GenerationRequest(PROMPT)
+    reference = PixArtSigmaPipeline(
+        tokenizer=parts.tokenizer,
+        text_encoder=parts.text_encoder,
+        vae=parts.vae,
+        transformer=parts.transformer,
+        scheduler=make_scheduler(request.scheduler, parts.scheduler.config),
+    )
+    reference.set_progress_bar_config(disable=True)
+    return engine, reference
+
+
+def make_request(engine: Pipeline, number: int, steps: int) -> GenerationRequest:
+    """Request `number` of a run: native size, compression off (diffusers has none), a prompt of its own."""
+    side = engine.native_resolution
+    return GenerationRequest(
+        f"{PROMPT}, variation {number}",
+        width=side,
+        height=side,
+        steps=steps,
+        seed=number,
+        kv_compression=KVCompressionMode.OFF,
+    )
+
+
+def run_engine(engine: Pipeline, request: GenerationRequest) -> np.ndarray:
+    """The engine's image as pixels."""
+    return np.asarray(engine.generate(request)[0].image)
+
+
+def run_diffusers(reference: PixArtSigmaPipeline, request: GenerationRequest) -> np.ndarray:
+    """diffusers' image for the same request as pixels."""
+    output = reference(
+        prompt=request.prompt,
+        negative_prompt=request.negative_prompt,
+        num_inference_steps=request.steps,
+        guidance_scale=request.guidance_scale,
+        width=request.width,
+        height=request.height,
+        generator=torch.Generator("cpu").manual_seed(request.seed),
+        clean_caption=False,
+        use_resolution_binning=False,
+        output_type="pil",
+    )
+    return np.asarray(output.images[0])
+
+
+def _counted(action: Callable[[int], object]) -> Callable[[], object]:
+    """An action that passes 0, 1, 2, ... on its calls: round k of every contestant gets request k."""
+    calls = itertools.count()
+    return lambda: action(next(calls))
+
+
+def run(ctx: Context) -> list[Row]:
+    """Alternated timings of engine (previews off and on) and diffusers, their ratio, and both peak memories."""
+    folder, origin = pipeline_folder(ctx.work)
+    steps = 2 if ctx.smoke else 20
+    engine, reference = load_pair(folder, ctx.device)
+    previewing = Pipeline(engine.components, replace(engine.options, preview_every=2), engine.device, engine.dtype)
+    assert engine.components.transformer is reference.transformer  # one set of weights serves both
+
+    first = make_request(engine, 0, steps)
+    difference = int(np.abs(run_engine(engine, first).astype(int) - run_diffusers(reference, first)).max())
+    ctx.log(f"engine: {origin}, {first.width}×{first.height}, {steps} steps; images differ by ≤ {difference}/255")
+    times = alternate(
+        ctx,
+        {
+            "engine": _counted(lambda k: run_engine(engine, make_request(engine, k, steps))),
+            "engine with previews": _counted(lambda k: run_engine(previewing, make_request(engine, k, steps))),
+            "diffusers": _counted(lambda k: run_diffusers(reference, make_request(engine, k, steps))),
+        },
+        repeats=ctx.repeats(15, 5),
+        warmup=1,
+    )
+    what = f"{origin}, {first.width}², {steps} steps, {str(engine.dtype).removeprefix('torch.')}"
+    rows = [
+        Row(
+            FAMILY,
+            f"diffusers PixArtSigmaPipeline ({what})",
+            median(times["diffusers"]),
+            "s",
+            compare=f"same request through the engine: pixels differ ≤ {difference}/255",
+            data={"times": times},
+        )
+    ]
+    for name in ("engine", "engine with previews"):
+        ratios = paired_ratios(times[name], times["diffusers"])
+        ratio = median(ratios)
+        rows.append(
+            Row(
+                FAMILY,
+                f"{name} ÷ diffusers, end to end",
+                ratio,
+                "×",
+                compare=f"{median(times[name]):.3g} s vs {median(times['diffusers']):.3g} s",
+                goal=f"≤ {GOAL_RATIO}" if name == "engine" else "",
+                met=ratio <= GOAL_RATIO if name == "engine" else None,
+                data={"ratios": ratios, "max_pixel_difference": difference},
+            )
+        )
+    rows += _memory_rows(ctx, folder, engine, reference, steps)
+    engine.close()
+    return rows
+
+
+def _memory_rows(ctx: Context, folder: Path, engine: Pipeline, reference: PixArtSigmaPipeline, steps: int) -> list[Row]:
+    """Peak memory above the loaded weights for one request through each pipeline."""
+    peaks: dict[str, int] = {}
+    for which in ("engine", "diffusers"):
+        if ctx.is_cuda:
+            peaks[which] = _cuda_peak(which, engine, reference, steps)
+            continue
+        try:
+            measured = run_child(
+                "benchmarks.engine_bench",
+                ["--peak", which, "--folder", str(folder), "--steps", str(steps)],
+                timeout_s=_PEAK_TIMEOUT_S,
+                threads=ctx.threads,
+            )
+        except ChildError as error:
+            return [Row.skip(FAMILY, "peak memory of one request", str(error))]
+        peaks[which] = measured["peak_bytes"]
+    kind = "allocated on the GPU" if ctx.is_cuda else "resident (RSS)"
+    rows = [
+        Row(FAMILY, f"peak memory of one request, {which}", *in_memory_units(peaks[which]), f"above weights, {kind}")
+        for which in ("engine", "diffusers")
+    ]
+    ratio = peaks["engine"] / max(1, peaks["diffusers"])
+    rows.append(Row(FAMILY, "peak memory, engine ÷ diffusers", ratio, "×", data={"peak_bytes": peaks}))
+    return rows
+
+
+def _cuda_peak(which: str, engine: Pipeline, reference: PixArtSigmaPipeline, steps: int) -> int:
+    """Bytes the CUDA allocator held at its peak above what it held before one request."""
+    request = make_request(engine, 10_000, steps)
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    run_engine(engine, request) if which == "engine" else run_diffusers(reference, request)
+    torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() - before
+
+
+def _child(argv: list[str]) -> int:
+    """Child process: load, warm up, then print the peak resident bytes of one request above the loaded state."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--peak", choices=("engine", "diffusers"), required=True)
+    parser.add_argument("--folder", type=Path, required=True)
+    parser.add_argument("--steps", type=int, required=True)
+    args = parser.parse_args(argv)
+    engine, reference = load_pair(args.folder, torch.device("cpu"))
+
+    def once(number: int) -> object:
+        request = make_request(engine, number, args.steps)
+        return run_engine(engine, request) if args.peak == "engine" else run_diffusers(reference, request)
+
+    once(0)  # first-call allocations (kernels, caches) belong to neither pipeline's request
+    reset_peak_rss()
+    before = current_rss()
+    once(1)
+    print(json.dumps({"peak_bytes": peak_rss() - before}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1:]))

@@ -1,0 +1,121 @@
+"""The models the benchmarks run: PixArt-Σ XL and the SDXL VAE with random weights, and a small pipeline folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import AutoencoderKL, PixArtTransformer2DModel
+
+from app.core.resources import demo_model_dir
+
+# The transformer config of PixArt-alpha/PixArt-Sigma-XL-2-1024-MS (diffusers layout).
+SIGMA_XL_CONFIG: dict[str, Any] = {
+    "activation_fn": "gelu-approximate",
+    "attention_bias": True,
+    "attention_head_dim": 72,
+    "caption_channels": 4096,
+    "cross_attention_dim": 1152,
+    "in_channels": 4,
+    "interpolation_scale": 2,
+    "norm_elementwise_affine": False,
+    "norm_eps": 1e-6,
+    "norm_num_groups": 32,
+    "norm_type": "ada_norm_single",
+    "num_attention_heads": 16,
+    "num_embeds_ada_norm": 1000,
+    "num_layers": 28,
+    "out_channels": 8,
+    "patch_size": 2,
+    "sample_size": 128,
+    "upcast_attention": False,
+    "use_additional_conditions": False,
+}
+SIGMA_XL_PARAMETERS = 610_856_096
+# A stand-in of the same layout, for smoke runs of the harness.
+TINY_DIT_OVERRIDES: dict[str, Any] = {
+    "attention_head_dim": 8,
+    "num_attention_heads": 2,
+    "cross_attention_dim": 16,
+    "caption_channels": 32,
+    "num_layers": 4,
+    "sample_size": 16,
+}
+
+# The VAE of SDXL, which PixArt-Σ uses (madebyollin/sdxl-vae layout).
+SDXL_VAE_CONFIG: dict[str, Any] = {
+    "act_fn": "silu",
+    "block_out_channels": (128, 256, 512, 512),
+    "down_block_types": ("DownEncoderBlock2D",) * 4,
+    "up_block_types": ("UpDecoderBlock2D",) * 4,
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": 4,
+    "layers_per_block": 2,
+    "norm_num_groups": 32,
+    "sample_size": 1024,
+    "scaling_factor": 0.13025,
+}
+TINY_VAE_OVERRIDES: dict[str, Any] = {"block_out_channels": (8, 8, 16, 16), "norm_num_groups": 4, "layers_per_block": 1}
+
+
+def dit_config(smoke: bool = False, **overrides: Any) -> dict[str, Any]:
+    """PixArt-Σ XL's config (a tiny stand-in when smoke-testing), with `overrides` applied."""
+    return {**SIGMA_XL_CONFIG, **(TINY_DIT_OVERRIDES if smoke else {}), **overrides}
+
+
+def check_sigma_parameters() -> int:
+    """Build PixArt-Σ XL without memory and prove it is the released architecture by its parameter count."""
+    with torch.device("meta"):
+        model = PixArtTransformer2DModel(**SIGMA_XL_CONFIG)
+    count = sum(p.numel() for p in model.parameters())
+    if count != SIGMA_XL_PARAMETERS:
+        raise AssertionError(f"PixArt-Σ XL should have {SIGMA_XL_PARAMETERS:,} parameters, this one has {count:,}")
+    return count
+
+
+def random_transformer(config: dict[str, Any], device: torch.device, dtype: torch.dtype) -> PixArtTransformer2DModel:
+    """A PixArt transformer with diffusers' random init, made directly on `device` (no host copy of a GPU model)."""
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = PixArtTransformer2DModel(**config)
+    if dtype != torch.float32:  # diffusers warns on every cast, so cast only when needed
+        model = model.to(dtype=dtype)
+    return model.eval().requires_grad_(False)
+
+
+def random_vae(device: torch.device, dtype: torch.dtype, smoke: bool = False) -> AutoencoderKL:
+    """The SDXL VAE architecture (a tiny stand-in when smoke-testing) with random weights."""
+    torch.manual_seed(0)
+    config = {**SDXL_VAE_CONFIG, **(TINY_VAE_OVERRIDES if smoke else {})}
+    with torch.device(device):
+        vae = AutoencoderKL(**config)
+    return vae.to(dtype=dtype).eval().requires_grad_(False)
+
+
+def pipeline_folder(work: Path) -> tuple[Path, str]:
+    """The demo model's folder when it is built, else a random pipeline of the demo's sizes made in `work`."""
+    demo = demo_model_dir()
+    if (demo / "model_index.json").is_file():
+        return demo, "demo model"
+    folder = work / "random-pipeline"
+    if not (folder / "model_index.json").is_file():
+        _save_random_pipeline(folder, work / "random-tokenizer")
+    return folder, "random demo-sized pipeline"
+
+
+def _save_random_pipeline(folder: Path, tokenizer_folder: Path) -> None:
+    """Write an untrained pipeline with the demo model's architecture, through the demo's own exporter."""
+    from app.train.architecture import NATIVE_RESOLUTION, build_transformer, build_vae
+    from app.train.export import save_demo_pipeline
+    from app.train.text_model import build_text_encoder, build_tokenizer
+
+    tokenizer = build_tokenizer(tokenizer_folder)
+    encoder = build_text_encoder(len(tokenizer))
+    transformer = build_transformer(NATIVE_RESOLUTION)
+    with torch.no_grad():  # diffusers zero-initialises the output: give the images some content
+        transformer.proj_out.weight.normal_(0, 0.5)
+    save_demo_pipeline(
+        folder, tokenizer, encoder, build_vae(), transformer, NATIVE_RESOLUTION, tokenizer_folder / "spiece.model"
+    )
