@@ -13,19 +13,20 @@ from app.train.shapes_world import BACKGROUNDS, COLORS, POSITIONS, SHAPES, SIZES
 
 MODEL_MAX_LENGTH = 300  # as PixArt-Σ; the GUI's token counter and the engine truncate here
 # A modest general vocabulary so ordinary prompts split into word pieces, not bytes.
-_GENERAL_WORDS = (
-    "the of and to in is it you that he was for on are as with his they at be this have from or one had by word "
-    "but not what all were we when your can said there use an each which she do how their if will up other about "
-    "out many then them these so some her would make like him into time has look two more write go see number no "
-    "way could people my than first water been call who oil its now find long down day did get come made may part "
-    "photo photograph painting portrait poster wallpaper landscape city street night sky sun moon star cloud sea "
-    "ocean mountain forest tree flower garden river lake beach house room window door light dark shadow color "
-    "bright soft sharp detailed realistic cinematic style art artist digital oil watercolor sketch drawing render "
-    "cat dog bird horse fish woman man girl boy child face eye hair hand dress car road bridge castle robot dragon "
-    "beautiful old new big little tall short warm cold happy sad quiet golden silver pink brown cyan magenta "
-    "morning evening sunset sunrise winter summer spring autumn snow rain fog fire smoke glass metal wood stone "
-    "high quality resolution 4k 8k hd ultra highly intricate masterpiece lighting studio background foreground "
-    "center left right top bottom middle corner shape object circle square triangle rectangle line dot pattern"
+_GENERAL_WORDS = (  # noqa: SIM905 (a word list reads best as text)
+    "the of and to in is it you that he was for on are as with his they at be this have from or one had by "
+    "word but not what all were we when your can said there use an each which she do how their if will up "
+    "other about out many then them these so some her would make like him into time has look two more write "
+    "go see number no way could people my than first water been call who oil its now find long down day did "
+    "get come made may part photo photograph painting portrait poster wallpaper landscape city street night "
+    "sky sun moon star cloud sea ocean mountain forest tree flower garden river lake beach house room window "
+    "door light dark shadow color bright soft sharp detailed realistic cinematic style art artist digital "
+    "oil watercolor sketch drawing render cat dog bird horse fish woman man girl boy child face eye hair "
+    "hand dress car road bridge castle robot dragon beautiful old new big little tall short warm cold happy "
+    "sad quiet golden silver pink brown cyan magenta morning evening sunset sunrise winter summer spring "
+    "autumn snow rain fog fire smoke glass metal wood stone high quality resolution 4k 8k hd ultra highly "
+    "intricate masterpiece lighting studio background foreground center left right top bottom middle corner "
+    "shape object circle square triangle rectangle line dot pattern"
 ).split()
 
 
@@ -38,7 +39,7 @@ def _training_text(rng: random.Random) -> list[str]:
     return lines
 
 
-def build_tokenizer(folder: Path, vocab_size: int = 512, seed: int = 0) -> T5Tokenizer:
+def build_tokenizer(folder: Path, vocab_size: int = 1000, seed: int = 0) -> T5Tokenizer:
     """Train a byte-fallback unigram sentencepiece model and save it as a T5 tokenizer in `folder`."""
     import sentencepiece as spm
 
@@ -63,6 +64,8 @@ def build_tokenizer(folder: Path, vocab_size: int = 512, seed: int = 0) -> T5Tok
     # Loading from the folder converts spiece.model to a fast tokenizer; saving adds tokenizer.json beside it.
     tokenizer = T5Tokenizer.from_pretrained(folder, extra_ids=0, model_max_length=MODEL_MAX_LENGTH)
     tokenizer.save_pretrained(folder)
+    # transformers' T5Tokenizer rebuilds its Unigram model without byte fallback, so characters outside the
+    # vocabulary become <unk> exactly as with the real T5 tokenizer; tokenizer.json agrees with what the model sees.
     return T5Tokenizer.from_pretrained(folder)
 
 
