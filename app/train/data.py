@@ -1,0 +1,62 @@
+"""Training data: drawn scenes as tensors, their VAE latents and the prompt embedding table."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from diffusers import AutoencoderKL
+
+from app.train.shapes_world import Scene, all_scenes, draw_scene
+
+# Training images use seeds from here on; DemoBench and validation use seeds far below it.
+TRAIN_SEED_BASE = 10_000_000
+
+
+def to_tensor(images: list) -> torch.Tensor:
+    """PIL images (same size) as a (N, 3, H, W) tensor in [-1, 1]."""
+    array = np.stack([np.asarray(image, dtype=np.float32) for image in images])  # (N, H, W, 3)
+    return torch.from_numpy(array).permute(0, 3, 1, 2) / 127.5 - 1.0
+
+
+def to_images(pixels: torch.Tensor) -> list:
+    """A (N, 3, H, W) tensor in [-1, 1] as PIL images."""
+    from PIL import Image
+
+    array = ((pixels.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return [Image.fromarray(a) for a in array]
+
+
+def draw_batch(scenes: list[Scene], width: int, height: int, seeds: list[int]) -> torch.Tensor:
+    """Draw scenes at one size as a (N, 3, H, W) tensor in [-1, 1]."""
+    return to_tensor([draw_scene(s, width, height, seed) for s, seed in zip(scenes, seeds, strict=True)])
+
+
+@dataclass
+class LatentSet:
+    """Precomputed training examples at one size: scaled VAE latents and indices into the prompt table."""
+
+    latents: torch.Tensor  # (N, 4, h, w)
+    prompt_ids: torch.Tensor  # (N,)
+
+
+@torch.no_grad()
+def encode_latents(vae: AutoencoderKL, pixels: torch.Tensor, batch: int = 64) -> torch.Tensor:
+    """Posterior means of `pixels`, multiplied by the VAE's scaling factor."""
+    chunks = [vae.encode(pixels[i : i + batch]).latent_dist.mean for i in range(0, len(pixels), batch)]
+    return torch.cat(chunks) * vae.config.scaling_factor
+
+
+def make_latent_set(vae: AutoencoderKL, count: int, width: int, height: int, seed: int) -> LatentSet:
+    """`count` random scenes at `width`×`height`, encoded; prompt ids index `all_scenes()`."""
+    rng = random.Random(seed)
+    scenes = all_scenes()
+    ids = [rng.randrange(len(scenes)) for _ in range(count)]
+    seeds = [TRAIN_SEED_BASE + seed * 1_000_000 + i for i in range(count)]
+    latents = []
+    for start in range(0, count, 256):
+        pixels = draw_batch([scenes[i] for i in ids[start : start + 256]], width, height, seeds[start : start + 256])
+        latents.append(encode_latents(vae, pixels))
+    return LatentSet(torch.cat(latents), torch.tensor(ids))

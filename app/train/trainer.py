@@ -1,0 +1,185 @@
+"""Weak-to-strong training of the demo model from nothing: text model, VAE, stage 1, stage 2, control, export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import torch
+
+from app.core.sizes import size_for_aspect
+from app.model.kv_compression import KVCompressionConfig, apply_kv_compression
+from app.train.architecture import LOW_RESOLUTION, NATIVE_RESOLUTION, build_transformer, build_vae
+from app.train.data import make_latent_set, to_images
+from app.train.demobench import BENCH_SIZE, accuracy, bench_items, group_by_size, run_with_engine
+from app.train.export import save_demo_pipeline
+from app.train.sampling import sample_images
+from app.train.shapes_world import all_scenes
+from app.train.text_model import build_text_encoder, build_tokenizer, encode_prompts
+from app.train.transformer_training import Curve, PromptTable, Schedule, train_transformer
+from app.train.vae_training import calibrate_scaling, refine_decoder, roundtrip_accuracy, train_vae
+
+PROMPT_TOKENS = 24  # longest template prompt is 14 tokens; the mask hides padding, so longer changes nothing
+# Stage 2's aspect-ratio bins and how often each is drawn (the square twice, as DemoBench weighs it most).
+STAGE2_ASPECTS: tuple[tuple[int, int], ...] = ((1, 1), (4, 3), (3, 4), (16, 9), (9, 16))
+STAGE2_WEIGHTS: tuple[float, ...] = (2.0, 1.0, 1.0, 1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything that sizes a train-demo run; QUICK is the same pipeline in miniature."""
+
+    vae_steps: int = 600
+    vae_batch: int = 16
+    decoder_steps: int = 300
+    stage1_steps: int = 4000
+    stage2_steps: int = 2000
+    batch: int = 48
+    lr: float = 1e-3
+    stage1_images: int = 4000
+    stage2_images_per_bin: int = 800
+    eval_every: int = 250
+    eval_items: int = BENCH_SIZE // 2  # curves on the first half of DemoBench; the shipped model gets all of it
+    final_items: int = BENCH_SIZE  # DemoBench of the exported model, generated through the app's engine
+    width: int = 128
+    layers: int = 6
+    run_control: bool = True
+
+
+QUICK = TrainSettings(
+    vae_steps=2,
+    vae_batch=4,
+    decoder_steps=2,
+    stage1_steps=2,
+    stage2_steps=2,
+    batch=4,
+    stage1_images=8,
+    stage2_images_per_bin=4,
+    eval_every=0,
+    eval_items=9,
+    final_items=9,
+    width=32,
+    layers=2,
+)
+
+
+def kv_layers(layers: int) -> KVCompressionConfig:
+    """Conv KV compression, R = 2, on the deeper half of the blocks (as the released PixArt-Σ)."""
+    return KVCompressionConfig(layers=tuple(range(layers // 2, layers)), ratio=2, sampling="conv")
+
+
+def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = print) -> dict:
+    """Train every stage and write the pipeline folder to `out`; returns the training report (also saved)."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        timings[name] = round(time.perf_counter() - since, 1)
+        log(f"{name} done in {timings[name]:.0f}s")
+        return time.perf_counter()
+
+    # 1. Tokenizer and frozen text encoder; every prompt of the world is encoded once.
+    t = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="pixart-demo-"))
+    tokenizer = build_tokenizer(work / "tokenizer")
+    text_encoder = build_text_encoder(len(tokenizer))
+    prompts = [scene.prompt for scene in all_scenes()] + [""]
+    table = PromptTable(*encode_prompts(tokenizer, text_encoder, prompts, PROMPT_TOKENS))
+    t = lap("text", t)
+
+    # 2. VAE on shapes crops; its scaling factor from the latent std.
+    vae = build_vae()
+    train_vae(vae, settings.vae_steps, settings.vae_batch, LOW_RESOLUTION, log)
+    vae.requires_grad_(False)
+    log(f"vae scaling factor {calibrate_scaling(vae, NATIVE_RESOLUTION):.4f}")
+    vae_ceiling = roundtrip_accuracy(vae, bench_items(NATIVE_RESOLUTION, validation=True)[: settings.eval_items])
+    log(f"vae round trip: {vae_ceiling:.3f} of validation scenes still score all-correct")
+    t = lap("vae", t)
+
+    # 3. Latents: stage 1 square at low resolution, stage 2 at the native bins.
+    low = make_latent_set(vae, settings.stage1_images, LOW_RESOLUTION, LOW_RESOLUTION, seed=1)
+    bins = [size_for_aspect(*aspect, NATIVE_RESOLUTION) for aspect in STAGE2_ASPECTS]
+    high = [make_latent_set(vae, settings.stage2_images_per_bin, w, h, seed=2 + i) for i, (w, h) in enumerate(bins)]
+    t = lap("latents", t)
+
+    items = bench_items(NATIVE_RESOLUTION)[: settings.eval_items]
+
+    def evaluate(model: torch.nn.Module) -> dict[str, float]:
+        return accuracy(items, bench_images(model, vae, table, items))
+
+    # 4. Stage 1, "weak": low resolution, square, no compression.
+    weak = build_transformer(LOW_RESOLUTION, settings.width, settings.layers)
+    schedule = Schedule(steps=settings.stage1_steps, batch=settings.batch, lr=settings.lr)
+    weak, _ = train_transformer(weak, [low], [1.0], table, schedule, None, log, "stage1", seed=1)
+    t = lap("stage1", t)
+
+    # 5. Stage 2, "strong": from stage 1, native bins, KV compression on the deeper half (average init).
+    strong = build_transformer(NATIVE_RESOLUTION, settings.width, settings.layers)
+    strong.load_state_dict(weak.state_dict())
+    apply_kv_compression(strong, kv_layers(settings.layers))
+    schedule = replace(schedule, steps=settings.stage2_steps, eval_every=settings.eval_every)
+    strong, strong_curve = train_transformer(
+        strong, high, list(STAGE2_WEIGHTS), table, schedule, evaluate, log, "stage2"
+    )
+    t = lap("stage2", t)
+
+    # 6. Control: stage 2's setup from scratch, same steps.
+    control_curve = Curve()
+    if settings.run_control:
+        control = build_transformer(NATIVE_RESOLUTION, settings.width, settings.layers, seed=1)
+        apply_kv_compression(control, kv_layers(settings.layers))
+        _, control_curve = train_transformer(
+            control, high, list(STAGE2_WEIGHTS), table, schedule, evaluate, log, "control"
+        )
+        t = lap("control", t)
+
+    # 7. Sharpen the decoder's colors on the frozen latent space (after the curves, so both runs were scored
+    # with the same decoder), then export.
+    refine_decoder(vae, settings.decoder_steps, settings.vae_batch, LOW_RESOLUTION, log)
+    vae_refined = roundtrip_accuracy(vae, bench_items(NATIVE_RESOLUTION, validation=True)[: settings.eval_items])
+    log(f"vae round trip after decoder refinement: {vae_refined:.3f}")
+    spiece = work / "tokenizer" / "spiece.model"
+    save_demo_pipeline(out, tokenizer, text_encoder, vae, strong, NATIVE_RESOLUTION, spiece)
+    t = lap("export", t)
+
+    # 8. DemoBench of the shipped model through the engine, exactly as a user generates (default settings).
+    final_items = bench_items(NATIVE_RESOLUTION)[: settings.final_items]
+    shipped = accuracy(final_items, run_with_engine(out, final_items, log))
+    log("shipped demobench " + " ".join(f"{k} {v:.3f}" for k, v in shipped.items()))
+    t = lap("demobench", t)
+
+    timings["total"] = round(time.perf_counter() - started, 1)
+    report = {
+        "settings": asdict(settings),
+        "timings_s": timings,
+        "vae_roundtrip_all_correct": vae_ceiling,
+        "vae_roundtrip_all_correct_refined": vae_refined,
+        "torch_threads": torch.get_num_threads(),
+        "stage2": asdict(strong_curve),
+        "control": asdict(control_curve),
+        "shipped_demobench": shipped,
+    }
+    (out / "training_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    shutil.rmtree(work, ignore_errors=True)
+    log(f"train-demo finished in {timings['total']:.0f}s; model in {out}")
+    return report
+
+
+def bench_images(model: torch.nn.Module, vae: torch.nn.Module, table: PromptTable, items: list) -> list:
+    """DemoBench images from precomputed embeddings (the engine's sampler, batched per size)."""
+    scenes = all_scenes()
+    row_of = {scene: row for row, scene in enumerate(scenes)}
+    images: list = [None] * len(items)
+    uncond = (table.embeddings[-1:], table.masks[-1:])
+    for (width, height), indices in group_by_size(items).items():
+        rows = torch.tensor([row_of[items[i].scene] for i in indices])
+        seeds = [items[i].seed for i in indices]
+        pixels = sample_images(model, vae, table.embeddings[rows], table.masks[rows], uncond, seeds, width, height)
+        for index, image in zip(indices, to_images(pixels), strict=True):
+            images[index] = image
+    return images

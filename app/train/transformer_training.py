@@ -1,0 +1,125 @@
+"""Train a PixArt transformer on precomputed latents: epsilon MSE, caption dropout, EMA, DemoBench checkpoints."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from diffusers import PixArtTransformer2DModel
+
+from app.train.architecture import training_scheduler
+from app.train.data import LatentSet
+
+CAPTION_DROPOUT = 0.1  # the unconditional branch that classifier-free guidance needs
+# The object covers a few latent cells; unweighted, the loss is all background and objects come last.
+OBJECT_LOSS_WEIGHT = 10.0
+OBJECT_LATENT_DEVIATION = 0.5  # scaled-latent distance from the border's median that marks an object cell
+
+
+def object_weights(clean: torch.Tensor) -> torch.Tensor:
+    """Per-cell loss weights (B, 1, h, w): 1 on the background, 1 + OBJECT_LOSS_WEIGHT where the object is."""
+    border = torch.cat([clean[:, :, 0], clean[:, :, -1], clean[:, :, :, 0], clean[:, :, :, -1]], dim=2)  # (B, 4, n)
+    background = border.median(dim=2).values[:, :, None, None]  # (B, 4, 1, 1)
+    deviation = (clean - background).abs().amax(dim=1, keepdim=True)  # (B, 1, h, w)
+    return 1 + OBJECT_LOSS_WEIGHT * (deviation > OBJECT_LATENT_DEVIATION)
+
+
+@dataclass
+class PromptTable:
+    """Frozen text-encoder outputs for every shapes-world prompt; the last row is the empty prompt."""
+
+    embeddings: torch.Tensor  # (P + 1, L, d)
+    masks: torch.Tensor  # (P + 1, L)
+
+    @property
+    def empty_id(self) -> int:
+        """Row of the empty prompt (the unconditional branch)."""
+        return len(self.embeddings) - 1
+
+
+@dataclass
+class Curve:
+    """DemoBench accuracy at training steps, with the wall time spent training."""
+
+    steps: list[int] = field(default_factory=list)
+    scores: list[dict[str, float]] = field(default_factory=list)
+    train_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Optimisation settings of one transformer run."""
+
+    steps: int
+    batch: int
+    lr: float = 5e-4
+    warmup: int = 100
+    ema_decay: float = 0.995
+    eval_every: int = 0  # 0: evaluate only at the end
+
+
+def train_transformer(
+    model: PixArtTransformer2DModel,
+    sets: list[LatentSet],
+    weights: list[float],
+    prompts: PromptTable,
+    schedule: Schedule,
+    evaluate: Callable[[PixArtTransformer2DModel], dict[str, float]] | None,
+    log: Callable[[str], None],
+    name: str,
+    seed: int = 0,
+) -> tuple[PixArtTransformer2DModel, Curve]:
+    """Train `model` in place; returns its EMA copy (what is evaluated and shipped) and the DemoBench curve."""
+    noise_schedule = training_scheduler()
+    generator = torch.Generator().manual_seed(seed)
+    ema = copy.deepcopy(model).requires_grad_(False).eval()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=schedule.lr, weight_decay=0.0)
+    probabilities = torch.tensor(weights, dtype=torch.float32)
+    curve = Curve()
+    model.train()
+    started = time.perf_counter()
+    for step in range(1, schedule.steps + 1):
+        chosen = sets[int(torch.multinomial(probabilities, 1, generator=generator))]  # one aspect bin per batch
+        index = torch.randint(len(chosen.latents), (schedule.batch,), generator=generator)
+        clean = chosen.latents[index]  # (B, 4, h, w)
+        prompt_ids = chosen.prompt_ids[index].clone()
+        dropped = torch.rand(schedule.batch, generator=generator) < CAPTION_DROPOUT
+        prompt_ids[dropped] = prompts.empty_id
+        timesteps = torch.randint(0, noise_schedule.config.num_train_timesteps, (schedule.batch,), generator=generator)
+        noise = torch.randn(clean.shape, generator=generator)
+        noisy = noise_schedule.add_noise(clean, noise, timesteps)
+        output = model(
+            noisy,
+            encoder_hidden_states=prompts.embeddings[prompt_ids],
+            encoder_attention_mask=prompts.masks[prompt_ids],
+            timestep=timesteps,
+        ).sample  # (B, 8, h, w): epsilon, then the sigma channels, which DPM-Solver does not use
+        loss = (object_weights(clean) * (output[:, :4] - noise).pow(2)).mean()
+        for group in optimizer.param_groups:
+            group["lr"] = schedule.lr * min(1.0, step / schedule.warmup)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        decay = min(schedule.ema_decay, (1 + step) / (10 + step))  # short warm-up so early EMA is not the init
+        with torch.no_grad():
+            for ema_param, param in zip(ema.parameters(), model.parameters(), strict=True):
+                ema_param.lerp_(param, 1 - decay)
+        if step % 100 == 0 or step == schedule.steps:
+            log(f"{name} step {step}/{schedule.steps} loss {loss.item():.4f} ({time.perf_counter() - started:.0f}s)")
+        last = step == schedule.steps
+        if evaluate is not None and (last or (schedule.eval_every and step % schedule.eval_every == 0)):
+            curve.train_seconds += time.perf_counter() - started
+            scores = evaluate(ema)
+            curve.steps.append(step)
+            curve.scores.append(scores)
+            log(f"{name} step {step} demobench " + " ".join(f"{k} {v:.3f}" for k, v in scores.items()))
+            started = time.perf_counter()
+    if evaluate is None:
+        curve.train_seconds += time.perf_counter() - started
+    model.eval()
+    return ema, curve

@@ -1,0 +1,113 @@
+"""Train the demo's tiny AutoencoderKL on shapes-world crops and calibrate its latent scaling factor."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import torch
+from diffusers import AutoencoderKL
+
+from app.train.data import TRAIN_SEED_BASE, draw_batch
+from app.train.shapes_world import BACKGROUNDS, all_scenes
+
+KL_WEIGHT = 1e-6  # as small as latent-diffusion VAEs use: the latents stay close to deterministic
+OBJECT_WEIGHT = 10.0  # the object covers a few percent of the pixels but carries all the meaning
+
+
+def train_vae(
+    vae: AutoencoderKL, steps: int, batch: int, resolution: int, log: Callable[[str], None], lr: float = 2e-3
+) -> float:
+    """Train in place on whole scenes drawn at `resolution` (the VAE is convolutional); returns the last MSE."""
+    rng = random.Random(1)
+    scenes = all_scenes()
+    optimizer = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=0.0)
+    # Cosine decay: the last steps settle the exact colors, which DemoBench reads from the decoded pixels.
+    decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1), eta_min=lr / 20)
+    vae.train()
+    mse = float("nan")
+    for step in range(steps):
+        picked = [scenes[rng.randrange(len(scenes))] for _ in range(batch)]
+        seeds = [TRAIN_SEED_BASE - 1_000_000 + step * batch + i for i in range(batch)]
+        pixels = draw_batch(picked, resolution, resolution, seeds)  # (B, 3, R, R)
+        background = torch.tensor([BACKGROUNDS[s.background] for s in picked]).view(-1, 3, 1, 1) / 127.5 - 1
+        weight = 1 + OBJECT_WEIGHT * ((pixels - background).abs().amax(dim=1, keepdim=True) > 0.05)  # (B, 1, R, R)
+        posterior = vae.encode(pixels).latent_dist
+        recon = vae.decode(posterior.sample()).sample
+        error = recon - pixels
+        loss_rec = (weight * (error.abs() + error.pow(2))).mean()
+        loss = loss_rec + KL_WEIGHT * posterior.kl().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        decay.step()
+        mse = float(error.detach().pow(2).mean())
+        if step % 100 == 0 or step == steps - 1:
+            log(f"vae step {step}/{steps} mse {mse:.5f}")
+    vae.eval()
+    return mse
+
+
+def refine_decoder(
+    vae: AutoencoderKL, steps: int, batch: int, resolution: int, log: Callable[[str], None], lr: float = 1e-3
+) -> float:
+    """Train only the decoder on the frozen encoder's posterior means, the latents the transformer learns.
+
+    The latent space stays exactly the same, so this can run after the transformer is trained; it sharpens the
+    colors the short joint training leaves off (yellow drifting to orange, black to green).
+    """
+    rng = random.Random(3)
+    scenes = all_scenes()
+    params = [*vae.decoder.parameters(), *vae.post_quant_conv.parameters()]
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1), eta_min=lr / 20)
+    vae.requires_grad_(False)
+    for param in params:
+        param.requires_grad_(True)
+    vae.decoder.train()
+    mse = float("nan")
+    for step in range(steps):
+        picked = [scenes[rng.randrange(len(scenes))] for _ in range(batch)]
+        seeds = [TRAIN_SEED_BASE - 3_000_000 + step * batch + i for i in range(batch)]
+        pixels = draw_batch(picked, resolution, resolution, seeds)  # (B, 3, R, R)
+        background = torch.tensor([BACKGROUNDS[s.background] for s in picked]).view(-1, 3, 1, 1) / 127.5 - 1
+        weight = 1 + OBJECT_WEIGHT * ((pixels - background).abs().amax(dim=1, keepdim=True) > 0.05)
+        with torch.no_grad():
+            latents = vae.encode(pixels).latent_dist.mean  # (B, 4, R/8, R/8)
+        error = vae.decode(latents).sample - pixels
+        loss = (weight * (error.abs() + error.pow(2))).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        decay.step()
+        mse = float(error.detach().pow(2).mean())
+        if step % 100 == 0 or step == steps - 1:
+            log(f"decoder step {step}/{steps} mse {mse:.5f}")
+    vae.requires_grad_(False).eval()
+    return mse
+
+
+@torch.no_grad()
+def calibrate_scaling(vae: AutoencoderKL, resolution: int, count: int = 128) -> float:
+    """Set the VAE's scaling factor to 1/std of its latents, as Stable Diffusion's 0.18215 was chosen."""
+    rng = random.Random(2)
+    scenes = all_scenes()
+    picked = [scenes[rng.randrange(len(scenes))] for _ in range(count)]
+    pixels = draw_batch(picked, resolution, resolution, [TRAIN_SEED_BASE - 2_000_000 + i for i in range(count)])
+    latents = vae.encode(pixels).latent_dist.mean
+    factor = float(1.0 / latents.std())
+    vae.register_to_config(scaling_factor=factor)
+    return factor
+
+
+@torch.no_grad()
+def roundtrip_accuracy(vae: AutoencoderKL, items: list) -> float:
+    """DemoBench all-correct accuracy of drawn scenes after encode→decode: the ceiling the VAE allows."""
+    from app.train.data import to_images
+    from app.train.demobench import accuracy
+
+    images = []
+    for item in items:
+        pixels = draw_batch([item.scene], item.width, item.height, [item.seed])
+        images += to_images(vae.decode(vae.encode(pixels).latent_dist.mean).sample)
+    return accuracy(items, images)["all"]

@@ -1,0 +1,46 @@
+"""`pixart-studio train-demo --quick`: every stage end to end, and the result loads like any model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+
+@pytest.fixture(scope="module")
+def quick_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model folder written by the quick training run (trained once for the module)."""
+    out = tmp_path_factory.mktemp("train") / "demo"
+    assert main(["train-demo", "--quick", "--out", str(out), "--threads", "1"]) == 0
+    return out
+
+
+def test_quick_run_writes_a_diffusers_pixart_sigma_folder(quick_model: Path) -> None:
+    """The folder has every pipeline component, the demo marker, KV compression and both curves."""
+    index = json.loads((quick_model / "model_index.json").read_text())
+    assert index["_class_name"] == "PixArtSigmaPipeline"
+    assert index["transformer"] == ["diffusers", "PixArtTransformer2DModel"]
+    for part in ("tokenizer/spiece.model", "tokenizer/tokenizer.json", "text_encoder/config.json", "vae/config.json"):
+        assert (quick_model / part).is_file(), part
+    studio = json.loads((quick_model / "studio.json").read_text())
+    assert studio["is_demo"] is True and studio["native_resolution"] == 128 and studio["how_to_get_real_weights"]
+    kv = json.loads((quick_model / "transformer" / "kv_compression.json").read_text())
+    assert (kv["layers"], kv["ratio"], kv["sampling"]) == ([1], 2, "conv")
+    report = json.loads((quick_model / "training_report.json").read_text())
+    assert report["stage2"]["steps"] == [2] and report["control"]["steps"] == [2]
+
+
+def test_quick_model_loads_through_the_normal_loader(quick_model: Path) -> None:
+    """app.model.loading reads the folder: T5 tokenizer (300 tokens), encoder, VAE, compressed transformer."""
+    from app.model.loading import load_pipeline_components
+
+    components = load_pipeline_components(quick_model)
+    assert components.tokenizer.model_max_length == 300
+    assert components.transformer.config.out_channels == 8
+    assert components.info.is_demo
+    assert components.info.kv_config is not None and components.info.kv_config.layers == (1,)
+    ids = components.tokenizer("a small red circle in the center on a white background").input_ids
+    assert ids[-1] == components.tokenizer.eos_token_id and components.tokenizer.unk_token_id not in ids
