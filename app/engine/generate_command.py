@@ -14,7 +14,7 @@ from app.core.errors import InvalidRequestError, ModelLoadError, StudioError
 from app.core.request import GenerationRequest, KVCompressionMode
 from app.core.resources import DEMO_MODEL_NAME
 from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName
-from app.core.sizes import parse_aspect, size_for_aspect, tiers, validate_size
+from app.core.sizes import aspect_ratio_bins, parse_aspect, size_for_aspect, tiers, validate_size
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 _BAR_WIDTH = 30
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     from app.engine.pipeline import Pipeline  # torch is imported only once the input is known to be good
 
-    _quiet_library_progress()
+    _quiet_libraries()
     bar = _ProgressBar(sys.stderr)
     try:
         pipeline = Pipeline.load(model_dir, transformer, progress=bar.loading)
@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         pipeline.close()
     bar.end()
+    for warning in dict.fromkeys(w for result in results for w in result.warnings):  # once per batch, in order
+        print(f"warning: {warning}", file=sys.stderr)
     try:
         files = _save(results, Path(args.out))
     except OSError as error:
@@ -123,13 +125,16 @@ def _native_resolution(path: str | Path) -> int:
         return 0
 
 
-def _quiet_library_progress() -> None:
-    """Hide diffusers' and transformers' own loading bars: the command draws one bar of its own."""
+def _quiet_libraries() -> None:
+    """Hide diffusers' and transformers' own loading bars and warnings: the command draws one bar of its own and
+    reports what matters itself (transformers' "sequence length is longer" would break the bar's line and repeat
+    the truncation warning in its own words)."""
     from diffusers.utils import logging as diffusers_logging
     from transformers.utils import logging as transformers_logging
 
     diffusers_logging.disable_progress_bar()
     transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
 
 
 def _checked_request(args: argparse.Namespace) -> GenerationRequest:
@@ -147,7 +152,7 @@ def _checked_request(args: argparse.Namespace) -> GenerationRequest:
     if args.width is not None:
         validate_size(args.width, args.height)
     if args.aspect:
-        parse_aspect(args.aspect)
+        _check_aspect(args.aspect)
     if Path(args.out).suffix.lower() not in ("", ".png"):
         raise InvalidRequestError(f"--out {args.out!r} must be a folder or a .png file")
     return GenerationRequest(
@@ -163,6 +168,17 @@ def _checked_request(args: argparse.Namespace) -> GenerationRequest:
         kv_compression=kv,
         model=str(args.model),
     )
+
+
+def _check_aspect(text: str) -> None:
+    """An aspect the bins can make; beyond their range the nearest bin would silently give another shape."""
+    aspect_w, aspect_h = parse_aspect(text)
+    ratios = aspect_ratio_bins(1024)  # every model's bins span the same height/width ratios
+    if not min(ratios) <= aspect_h / aspect_w <= max(ratios):
+        raise InvalidRequestError(
+            f"--aspect {text!r} is beyond the model's aspect ratios (1:4 to 4:1); "
+            "give --width and --height for a wider or taller image"
+        )
 
 
 def _tier_scale(text: str, native_resolution: int) -> float:

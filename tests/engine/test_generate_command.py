@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def test_json_batch_aspect_and_tier(tiny_model_dir, tmp_path, capsys):
         (["--tier", "16k"], "--tier '16k' is not a tier of this model"),
         (["--kv-compress", "maybe"], "--kv-compress 'maybe'"),
         (["--guidance", "nan"], "guidance_scale must be a finite number"),
+        (["--aspect", "99:1"], "--aspect '99:1' is beyond the model's aspect ratios"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_naming_it(tiny_model_dir, tmp_path, capsys, arguments, problem):
@@ -67,6 +69,39 @@ def test_bad_input_exits_2_with_one_line_naming_it(tiny_model_dir, tmp_path, cap
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and problem in lines[0]
     assert not (tmp_path / "out.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("prompt", "warning"),
+    [("", "warning: the prompt is empty"), (" ".join(["lighthouse"] * 400), "T5 reads only the first 300")],
+)
+def test_prompt_warnings_are_printed_on_their_own_line(tiny_model_dir, tmp_path, capsys, prompt, warning):
+    """An empty or over-long prompt still makes an image, and the warning is printed once, on its own line,
+    without the tokenizer's own warning breaking into the progress bar."""
+    out = tmp_path / "out.png"
+    library_warnings = _Recorder()
+    transformers_log = logging.getLogger("transformers")  # its own handler writes to the terminal, not capsys
+    transformers_log.addHandler(library_warnings)
+    try:
+        command = ["generate", "--model", str(tiny_model_dir), "--prompt", prompt, "--steps", "1", "--out", str(out)]
+        assert main(command) == 0
+    finally:
+        transformers_log.removeHandler(library_warnings)
+    lines = capsys.readouterr().err.replace("\r", "\n").splitlines()
+    assert len([line for line in lines if line.startswith("warning: ") and warning in line]) == 1
+    assert library_warnings.messages == []
+    assert out.is_file()
+
+
+class _Recorder(logging.Handler):
+    """Keeps the warnings a library logs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def test_missing_model_exits_2_naming_it(tmp_path, capsys):
