@@ -120,8 +120,23 @@ def nearest_bin(width: int, height: int, resolution: int) -> tuple[int, int]:
 
 
 def tiers(native_resolution: int) -> tuple[Tier, ...]:
-    """The size tiers of a model (for the 1024 model: 512, 1K, 2K, 4K)."""
-    return tuple(Tier(scale, int(native_resolution * scale)) for scale in TIER_SCALES)
+    """The size tiers of a model (for the 1024 model: 512, 1K, 2K, 4K).
+
+    A tier is offered only when every aspect bin at it is a size the app can make, so any aspect preset works at
+    any tier shown (the 128-px demo model has no 64-px tier, a 2048 model no 8K one); native is always offered.
+    """
+    candidates = (Tier(scale, int(native_resolution * scale)) for scale in TIER_SCALES)
+    return tuple(tier for tier in candidates if tier.scale == 1.0 or _bins_are_valid_sizes(tier.resolution))
+
+
+@cache
+def _bins_are_valid_sizes(resolution: int) -> bool:
+    try:
+        for width, height in aspect_ratio_bins(resolution).values():
+            validate_size(width, height)
+    except InvalidRequestError:
+        return False
+    return True
 
 
 def validate_size(width: int, height: int) -> None:

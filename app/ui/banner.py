@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -36,6 +37,7 @@ class Banner(QFrame):
         details: str = "",
         actions: tuple[tuple[str, Callable[[], None]], ...] = (),
         parent: QWidget | None = None,
+        rich_message: bool = False,
     ) -> None:
         super().__init__(parent)
         if level not in _LEVEL_ICONS:
@@ -53,7 +55,10 @@ class Banner(QFrame):
         symbol = QLabel()
         symbol.setPixmap(icon(_LEVEL_ICONS[level], tint).pixmap(20, 20))
         symbol.setAlignment(Qt.AlignmentFlag.AlignTop)
-        text = QLabel(f"<b>{title}</b>" + (f"<br>{message}" if message else ""))
+        # Titles and messages quote file names, errors and imported metadata: shown as typed, never as markup,
+        # unless the caller wrote the message as rich text itself.
+        body = message if rich_message else html.escape(message)
+        text = QLabel(f"<b>{html.escape(title)}</b>" + (f"<br>{body}" if message else ""))
         text.setWordWrap(True)
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         text.setOpenExternalLinks(True)

@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
             "You are using the built-in demo model",
             "It is tiny and only knows simple shapes, so it is for trying the app. " + REAL_WEIGHTS_HELP,
             actions=(("Open Models…", self.open_model_manager),),
+            rich_message=True,
         )
         notice.dismissed.connect(self._on_demo_notice_dismissed)
         self._demo_notice = self.banners.show_banner(notice)

@@ -154,6 +154,7 @@ class GenerationSettings(QObject):
         super().__init__(parent)
         self._values: dict[str, Any] = dict(_DEFAULTS)
         self.last_seed: int | None = None
+        self.native_resolution_changed.connect(self._keep_an_offered_tier)
 
     def target_size(self) -> TargetSize:
         """The pixels the next image will have."""
@@ -241,6 +242,11 @@ class GenerationSettings(QObject):
                     setattr(self, name, value)
             except ValueError:
                 continue
+
+    def _keep_an_offered_tier(self, native_resolution: int) -> None:
+        # A tier chosen on another model (the 1024 model's 512) may not exist on this one (the 128-px demo's 64).
+        if self.tier_scale is not None and all(t.scale != self.tier_scale for t in tiers(native_resolution)):
+            self.tier_scale = 1.0
 
     def _tier_resolution(self) -> int:
         scale = self.tier_scale if self.tier_scale is not None else 1.0

@@ -42,6 +42,17 @@ def test_tier_labels_for_the_1024_model():
     assert [t.label for t in tiers(1024)] == ["512", "1K", "2K", "4K"]
 
 
+@pytest.mark.parametrize("native", [128, 256, 512, 1024, 2048])
+def test_every_aspect_preset_at_every_offered_tier_plans_exactly_its_pixels(native):
+    """Each tier a model offers makes every aspect preset as a valid size, planned at exactly those pixels."""
+    for tier in tiers(native):
+        for preset in ASPECT_PRESETS:
+            width, height = size_for_aspect(preset.ratio_w, preset.ratio_h, tier.resolution)
+            plan = plan_size(width, height, native, tier_scale=tier.scale)
+            assert (plan.target_width, plan.target_height) == (width, height)
+    assert 1.0 in [tier.scale for tier in tiers(native)]
+
+
 @pytest.mark.parametrize(
     ("width", "height", "path"),
     [

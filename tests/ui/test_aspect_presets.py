@@ -47,6 +47,22 @@ def test_tier_buttons_scale_the_size_and_4k_is_refined(qtbot: QtBot) -> None:
     assert state.plan().path is GenerationPath.DIRECT
 
 
+def test_every_aspect_button_works_at_every_tier_of_the_128_px_demo(qtbot: QtBot) -> None:
+    """On the demo model every tier button offered makes every aspect preset plannable, and a tier picked on a
+    1024 model that the demo lacks falls back to native instead of leaving every aspect button broken."""
+    state, widget = _presets(qtbot)
+    widget._tier_group.buttons()[0].click()  # 512 on the 1024 model: half the native resolution
+    state.native_resolution = 128
+    assert [b.text() for b in widget._tier_group.buttons()] == ["128", "256", "512"]
+    assert state.tier_scale == 1.0 and widget._tier_group.buttons()[0].isChecked()
+    for tier_button in widget._tier_group.buttons():
+        tier_button.click()
+        for ratio_button in widget.ratio_buttons:
+            ratio_button.click()
+            size = state.target_size()
+            assert (state.plan().target_width, state.plan().target_height) == (size.width, size.height)
+
+
 def test_exact_print_preset_gives_exact_pixels_and_300_dpi(qtbot: QtBot) -> None:
     """Choosing A4 at 300 DPI asks for 2480×3508 pixels and writes 300 DPI into the request."""
     state, widget = _presets(qtbot)

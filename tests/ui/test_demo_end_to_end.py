@@ -23,7 +23,6 @@ def test_demo_model_generates_an_image_into_gallery_and_viewer(qtbot: QtBot) -> 
     qtbot.waitExposed(window)
     try:
         studio.state.steps = 4
-        studio.state.tier_scale = 0.5  # the smallest size keeps this quick on a CPU
         qtbot.keyClicks(window.prompt_editor.prompt_edit, "a red circle on a blue background")
         qtbot.mouseClick(window.generation_panel.generate_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: studio.gallery.count() == 1, timeout=300_000)

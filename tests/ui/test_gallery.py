@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QDropEvent, QTextDocument
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
@@ -93,6 +93,27 @@ def test_dropping_an_image_loads_its_settings(qtbot: QtBot, studio: Studio, tmp_
     view.dropEvent(event)
     qtbot.waitUntil(lambda: studio.state.prompt == "dropped poster", timeout=10000)
     assert studio.state.seed == 777
+
+
+def test_dropping_a_file_that_is_not_an_image_names_it_exactly_in_an_error(
+    qtbot: QtBot, studio: Studio, tmp_path: Path
+) -> None:
+    """A dropped text file named like a PNG gives an error banner whose visible text names the file as it is
+    spelled, angle brackets included (file names and error texts are never read as markup)."""
+    path = tmp_path / "<i>draft & notes.png"
+    path.write_text("not an image", encoding="utf-8")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    studio.window.gallery.view.dropEvent(event)
+    banners = studio.window.banners.banners
+    qtbot.waitUntil(lambda: any(b.property("level") == "error" for b in banners), timeout=10000)
+    error = next(b for b in banners if b.property("level") == "error")
+    shown = QTextDocument()
+    shown.setHtml(max((label.text() for label in error.findChildren(QLabel)), key=len))
+    assert f"Cannot read settings from {path.name}" in shown.toPlainText()
 
 
 def test_export_writes_jpeg_copies(qtbot: QtBot, studio: Studio, tmp_path: Path) -> None:
