@@ -168,7 +168,10 @@ def infer_config(
     proj = state_dict["pos_embed.proj.weight"]  # width, in_channels, patch, patch
     width, in_channels, patch = proj.shape[0], proj.shape[1], proj.shape[2]
     if width % attention_head_dim:
-        raise ModelLoadError(f"width {width} is not a multiple of the head size {attention_head_dim}")
+        raise ModelLoadError(
+            f"width {width} is not a multiple of the head size {attention_head_dim}; "
+            "for a model that is not PixArt-XL, pass its head size with --head-dim"
+        )
     out_features = state_dict["proj_out.weight"].shape[0]
     if out_features % (patch * patch):
         raise ModelLoadError(f"proj_out has {out_features} outputs, not a multiple of patch² = {patch * patch}")

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from app.core.errors import ModelLoadError
-from app.model.conversion import diffusers_to_original, load_original_checkpoint
+from app.model.conversion import PIXART_HEAD_DIM, diffusers_to_original, load_original_checkpoint
 from app.model.layout import EXTRAS_FILE, transformer_folder, weights_files
 from app.model.loading import build_transformer, save_transformer
 from app.model.weights_io import read_sharded, read_weights, write_safetensors
@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="image size the checkpoint was trained at (256, 512, 1024, 2048...); read from the file name if omitted",
     )
     parser.add_argument(
+        "--head-dim",
+        type=int,
+        default=PIXART_HEAD_DIM,
+        help=f"attention head size, which original checkpoints do not record (PixArt: {PIXART_HEAD_DIM})",
+    )
+    parser.add_argument(
         "--to",
         choices=("diffusers", "original"),
         default="diffusers",
@@ -43,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         if args.to == "original":
             convert_to_original(args.src, args.dest, progress)
         else:
-            convert_to_diffusers(args.src, args.dest, args.resolution, progress)
+            convert_to_diffusers(args.src, args.dest, args.resolution, progress, args.head_dim)
     except (ModelLoadError, ValueError, OSError) as err:
         progress.finish()
         print(f"pixart-studio convert: error: {err}", file=sys.stderr)
@@ -54,7 +60,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def convert_to_diffusers(
-    src: Path, dest: Path, resolution: int | None = None, progress: Progress | None = None
+    src: Path,
+    dest: Path,
+    resolution: int | None = None,
+    progress: Progress | None = None,
+    head_dim: int = PIXART_HEAD_DIM,
 ) -> None:
     """Original checkpoint → diffusers transformer folder (config, weights, kv_compression.json, extras)."""
     report = progress or (lambda _stage, _fraction: None)
@@ -62,7 +72,7 @@ def convert_to_diffusers(
     if not src.is_file():
         raise ModelLoadError(f"{src}: no such checkpoint file")
     report(f"reading {src.name} ({src.stat().st_size / 1e9:.2f} GB)", 0.0)
-    converted = load_original_checkpoint(src, resolution)
+    converted = load_original_checkpoint(src, resolution, head_dim)
     report("checking weights against the architecture", 0.5)
     # building the model validates every shape before anything is written; dtypes stay as stored
     model = build_transformer(src, converted.config, converted.state_dict, converted.kv_config, "cpu", None)

@@ -160,6 +160,18 @@ def test_convert_command_round_trip(tmp_path, capsys):
     assert restored.keys() == sd.keys() and all(torch.equal(restored[k], sd[k]) for k in sd)
 
 
+def test_convert_command_takes_the_head_size_of_a_model_that_is_not_xl(tmp_path, capsys):
+    """A checkpoint whose heads are not 72 wide is refused with a hint, and converts with --head-dim."""
+    sd = original_state_dict(width=128, depth=2)
+    src = tmp_path / "small-128.pth"
+    torch.save(sd, src)
+    assert main(["convert", str(src), str(tmp_path / "refused"), "--resolution", "128"]) == 2
+    assert "--head-dim" in _one_error_line(capsys)
+    folder = tmp_path / "converted"
+    assert main(["convert", str(src), str(folder), "--resolution", "128", "--head-dim", "32"]) == 0
+    assert load_transformer(folder).config.num_attention_heads == 4
+
+
 def _one_error_line(capsys) -> str:
     lines = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert len(lines) == 1
