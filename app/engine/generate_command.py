@@ -100,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_MODEL_DESCRIPTIONS = ("model_index.json", "config.json")
+
+
 def _fail(message: str, code: int) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
@@ -110,9 +113,14 @@ def _resolve(model: str, what: str) -> str | Path:
     from app.model.catalog import resolve_model_path
 
     try:
-        return resolve_model_path(model)
+        path = resolve_model_path(model)
     except ModelLoadError as error:
         raise ModelLoadError(f"{what} not found: {error}") from None
+    # A folder with no model description at all is a wrong path (bad input); a described but broken model is
+    # reported by the load itself, as a failure at run time.
+    if Path(path).is_dir() and not any((Path(path) / name).is_file() for name in _MODEL_DESCRIPTIONS):
+        raise ModelLoadError(f"{what} {path} is not a model folder (it has no {' or '.join(_MODEL_DESCRIPTIONS)})")
+    return path
 
 
 def _native_resolution(path: str | Path) -> int:

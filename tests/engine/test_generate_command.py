@@ -112,6 +112,16 @@ def test_missing_model_exits_2_naming_it(tmp_path, capsys):
     assert len(lines) == 1 and "not found" in lines[0] and str(missing) in lines[0]
 
 
+def test_a_folder_that_is_not_a_model_exits_2_naming_it(tmp_path, capsys):
+    """Pointing --model at an ordinary folder is bad input: exit 2 with one line saying it is not a model."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "holiday.jpg").write_bytes(b"not really")
+    assert _generate(photos, tmp_path / "out.png") == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "is not a model folder" in lines[0] and str(photos) in lines[0]
+
+
 def test_broken_model_is_a_runtime_failure_exit_1(tiny_model_dir, tmp_path, capsys):
     """A model folder whose weights are corrupt fails at run time: exit 1 with the file named."""
     broken = tmp_path / "broken"
