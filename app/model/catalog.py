@@ -73,7 +73,7 @@ def model_info(path: Path, source: str, name: str | None = None) -> ModelInfo:
     if not isinstance(trained, bool):
         trained = any(".attn1.processor.conv." in key for key in _weight_names(folder))
     return ModelInfo(
-        name=name or path.name,
+        name=name or str(studio.get("name") or path.name),
         path=path,
         native_resolution=int(studio.get("native_resolution") or int(config.get("sample_size", 128)) * 8),
         is_demo=bool(studio.get("is_demo", source == "demo")),

@@ -39,7 +39,8 @@ class TrainSettings:
     decoder_steps: int = 300
     stage1_steps: int = 4000
     stage2_steps: int = 2000
-    batch: int = 48
+    stage1_batch: int = 64
+    batch: int = 48  # stage 2 and control
     lr: float = 1e-3
     stage1_images: int = 4000
     stage2_images_per_bin: int = 800
@@ -57,6 +58,7 @@ QUICK = TrainSettings(
     decoder_steps=2,
     stage1_steps=2,
     stage2_steps=2,
+    stage1_batch=4,
     batch=4,
     stage1_images=8,
     stage2_images_per_bin=4,
@@ -114,7 +116,7 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
 
     # 4. Stage 1, "weak": low resolution, square, no compression.
     weak = build_transformer(LOW_RESOLUTION, settings.width, settings.layers)
-    schedule = Schedule(steps=settings.stage1_steps, batch=settings.batch, lr=settings.lr)
+    schedule = Schedule(steps=settings.stage1_steps, batch=settings.stage1_batch, lr=settings.lr)
     weak, _ = train_transformer(weak, [low], [1.0], table, schedule, None, log, "stage1", seed=1)
     t = lap("stage1", t)
 
@@ -122,7 +124,7 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     strong = build_transformer(NATIVE_RESOLUTION, settings.width, settings.layers)
     strong.load_state_dict(weak.state_dict())
     apply_kv_compression(strong, kv_layers(settings.layers))
-    schedule = replace(schedule, steps=settings.stage2_steps, eval_every=settings.eval_every)
+    schedule = replace(schedule, steps=settings.stage2_steps, batch=settings.batch, eval_every=settings.eval_every)
     strong, strong_curve = train_transformer(
         strong, high, list(STAGE2_WEIGHTS), table, schedule, evaluate, log, "stage2"
     )
