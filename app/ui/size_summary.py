@@ -73,7 +73,7 @@ class SizeSummary(QLabel):
         time_text = f"≈ {format_duration(guess.seconds)}" if guess.seconds is not None else "time known after 1st image"
         batch = f" × {state.batch_count}" if state.batch_count > 1 else ""
         self.setText(
-            f"<b>{size.width} × {size.height} px</b> · {megapixels:.1f} MP{dpi}{batch}<br>"
+            f"<b>{size.width} × {size.height} px</b> · {megapixels:.{1 if megapixels >= 1 else 2}f} MP{dpi}{batch}<br>"
             f"{describe_path(plan)}<br>"
             f"<span style='color:{current_colors().muted}'>{time_text} · "
             f"≈ {format_bytes(guess.memory_bytes)} working memory</span>"

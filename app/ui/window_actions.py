@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 REAL_WEIGHTS_HELP = (
     "For real posters and wallpapers use PixArt-Σ: open <b>Models</b> (Ctrl+M) and download "
-    "<code>PixArt-alpha/PixArt-Sigma-XL-2-1024-MS</code> (about 11 GB with its T5 text encoder), or add a "
+    "<code>PixArt-alpha/PixArt-Sigma-XL-2-1024-MS</code> (several GB, most of it the T5 text encoder), or add a "
     "diffusers folder or an original <code>.pth</code>/<code>.safetensors</code> checkpoint you already have."
 )
 
