@@ -34,7 +34,13 @@ from app.engine.memory import (
     transformer_activation_bytes,
     vae_activation_bytes,
 )
-from app.engine.previews import latent_rgb_map_for, preview_image
+from app.engine.previews import (
+    MAX_LINEAR_ERROR,
+    decode_previews_instead,
+    decoded_preview,
+    latent_rgb_map_for,
+    preview_image,
+)
 from app.engine.progress import ProgressClock, StepProgress
 from app.engine.prompt_encoding import MAX_TOKENS, EncodedText, PromptEncoder
 from app.engine.schedulers import img2img_timesteps, make_scheduler
@@ -313,12 +319,20 @@ class Pipeline:
             latents = noise * scheduler.init_noise_sigma
         else:
             latents = scheduler.add_noise(init_latents.to(self._dtype), noise, timesteps[:1])
-        rgb_map = latent_rgb_map_for(self.components.vae) if self.options.preview_every > 0 else None
+        vae = self.components.vae
+        rgb_map = latent_rgb_map_for(vae) if self.options.preview_every > 0 else None
+        decode_previews = decode_previews_instead(rgb_map, *shape[-2:])
+        if rgb_map is not None and rgb_map.error > MAX_LINEAR_ERROR:
+            rgb_map = None  # its colours would mislead; decoded previews or none
         weight = width * height / (job.plan.base_width * job.plan.base_height) if phase == "refining" else 1.0
 
         def on_step(step: int, total: int, clean: torch.Tensor | None) -> None:
             job.clock.advance(weight)
-            preview = preview_image(clean, rgb_map, width, height) if clean is not None and rgb_map else None
+            preview = None
+            if clean is not None and decode_previews:
+                preview = decoded_preview(vae, clean, width, height)
+            elif clean is not None and rgb_map is not None:
+                preview = preview_image(clean, rgb_map, width, height)
             self._report(job, index, step, total, phase, preview)
 
         # 5. The denoising loop.

@@ -28,6 +28,12 @@ SDXL_SCALING_FACTOR = 0.13025
 
 _FIT_SAMPLES = 4
 _FIT_GRID = 16  # latent cells per side of each fitting sample
+# A fitted map whose mean error (on [-1, 1] pixels) is above this paints wrong colours; such a VAE's previews are
+# decoded by the VAE itself when that is cheap, else skipped.
+MAX_LINEAR_ERROR = 0.1
+# Decoding a preview costs a VAE pass; up to this many latent cells (a 512² image at 8×) it is a small fraction of
+# a step.
+MAX_DECODED_PREVIEW_CELLS = 64 * 64
 _fitted: weakref.WeakKeyDictionary[AutoencoderKL, LatentRGBMap | None] = weakref.WeakKeyDictionary()
 
 
@@ -37,6 +43,7 @@ class LatentRGBMap:
 
     weight: torch.Tensor  # (latent channels, 3)
     bias: torch.Tensor  # (3,)
+    error: float = 0.0  # mean absolute error of the fit, on [-1, 1] pixels
 
     def apply(self, latents: torch.Tensor) -> torch.Tensor:
         """(B, C, h, w) scaled latents → (B, 3, h, w) RGB in about [-1, 1]."""
@@ -68,8 +75,10 @@ def fit_latent_rgb_map(vae: AutoencoderKL, seed: int = 0) -> LatentRGBMap:
     x = latents.movedim(1, -1).reshape(-1, channels).double()
     x = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
     y = pooled.movedim(1, -1).reshape(-1, 3).double()
-    solution = torch.linalg.lstsq(x, y).solution.float()  # C + 1, 3
-    return LatentRGBMap(solution[:-1], solution[-1])
+    solution = torch.linalg.lstsq(x, y).solution  # C + 1, 3
+    error = (x @ solution - y).abs().mean().item()
+    solution = solution.float()
+    return LatentRGBMap(solution[:-1], solution[-1], error)
 
 
 def latent_rgb_map_for(vae: AutoencoderKL) -> LatentRGBMap | None:
@@ -82,6 +91,22 @@ def latent_rgb_map_for(vae: AutoencoderKL) -> LatentRGBMap | None:
         except (RuntimeError, ValueError):
             _fitted[vae] = None
     return _fitted[vae]
+
+
+def decode_previews_instead(rgb_map: LatentRGBMap | None, latent_height: int, latent_width: int) -> bool:
+    """True when the linear map cannot paint this VAE's colours but decoding a preview is cheap enough."""
+    unusable = rgb_map is None or rgb_map.error > MAX_LINEAR_ERROR
+    return unusable and latent_height * latent_width <= MAX_DECODED_PREVIEW_CELLS
+
+
+@torch.no_grad()
+def decoded_preview(vae: AutoencoderKL, latent: torch.Tensor, width: int, height: int) -> Image.Image:
+    """A (1, C, h, w) predicted clean latent decoded by the VAE itself, at most 512 px."""
+    image = decode_latents(vae, latent[:1].to(vae.device, vae.dtype), VaeTiling.OFF).float()
+    out_w, out_h = preview_size(width, height)
+    image = interpolate(image, size=(out_h, out_w), mode="bilinear", align_corners=False)
+    pixels = ((image[0] + 1) / 2).clamp(0, 1).mul(255).round().to(torch.uint8)
+    return Image.fromarray(np.ascontiguousarray(pixels.permute(1, 2, 0).cpu().numpy()))
 
 
 def preview_size(width: int, height: int, max_side: int = MAX_PREVIEW_SIDE) -> tuple[int, int]:

@@ -11,7 +11,11 @@ from torch import nn
 from torch.nn.functional import interpolate
 
 from app.engine.previews import (
+    MAX_LINEAR_ERROR,
     MAX_PREVIEW_SIDE,
+    LatentRGBMap,
+    decode_previews_instead,
+    decoded_preview,
     fit_latent_rgb_map,
     is_sdxl_vae,
     latent_rgb_map_for,
@@ -83,3 +87,31 @@ def test_sdxl_shaped_vae_uses_the_sdxl_map_and_others_are_fitted():
     assert is_sdxl_vae(sdxl_like) and not is_sdxl_vae(other)
     torch.testing.assert_close(latent_rgb_map_for(sdxl_like).weight, sdxl_map().weight)
     assert latent_rgb_map_for(other).weight.shape == (4, 3)
+
+
+def test_a_linear_fit_is_kept_and_reports_its_error():
+    """A VAE that really is linear fits with no error, so its previews use the fast map."""
+    generator = torch.Generator().manual_seed(1)
+    vae = _LinearVae(torch.randn(4, 3, generator=generator) * 0.3, torch.zeros(3), scaling_factor=0.5)
+    fitted = fit_latent_rgb_map(vae)
+    assert fitted.error < 1e-4
+    assert not decode_previews_instead(fitted, 16, 16)
+
+
+def test_a_vae_no_linear_map_describes_gets_decoded_previews_when_small():
+    """When the linear fit paints wrong colours, small previews are decoded by the VAE and large ones skipped."""
+    poor = LatentRGBMap(torch.zeros(4, 3), torch.zeros(3), error=MAX_LINEAR_ERROR * 2)
+    assert decode_previews_instead(poor, 16, 16)
+    assert decode_previews_instead(None, 16, 16)
+    assert not decode_previews_instead(poor, 256, 256)  # a 2K image: a VAE pass per preview costs too much
+
+
+def test_decoded_preview_shows_what_the_vae_decodes():
+    """A decoded preview is the VAE's own image of the latent, scaled to the preview size."""
+    vae = AutoencoderKL(block_out_channels=(8,), norm_num_groups=4, latent_channels=4).eval()
+    latent = torch.randn(1, 4, 16, 24, generator=torch.Generator().manual_seed(2))
+    preview = decoded_preview(vae, latent, 24, 16)
+    with torch.no_grad():
+        expected = ((vae.decode(latent / vae.config.scaling_factor).sample[0] + 1) / 2).clamp(0, 1) * 255
+    assert preview.size == (24, 16)
+    assert np.abs(np.asarray(preview, dtype=float) - expected.permute(1, 2, 0).numpy()).max() <= 1.0
