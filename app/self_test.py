@@ -14,11 +14,12 @@ REQUIRED_IMAGE_FORMATS = ("png", "jpeg", "webp")
 
 
 def _check_qt() -> str:
-    """Qt starts offscreen and can read and write every image format the app exports."""
+    """Qt Widgets start offscreen and can read and write every image format the app exports."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtGui import QGuiApplication, QImageReader, QImageWriter
+    from PySide6.QtWidgets import QApplication
 
-    _app = QGuiApplication.instance() or QGuiApplication(["pixart-studio-self-test"])
+    _app = QApplication.instance() or QApplication(["pixart-studio-self-test"])
     readable = {bytes(f).decode() for f in QImageReader.supportedImageFormats()}
     writable = {bytes(f).decode() for f in QImageWriter.supportedImageFormats()}
     missing = [f for f in REQUIRED_IMAGE_FORMATS if f not in readable or f not in writable]

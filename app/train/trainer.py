@@ -36,15 +36,15 @@ class TrainSettings:
 
     vae_steps: int = 600
     vae_batch: int = 16
-    decoder_steps: int = 300
-    stage1_steps: int = 4000
+    decoder_steps: int = 1200
+    stage1_steps: int = 3300
     stage2_steps: int = 2000
     stage1_batch: int = 64
     batch: int = 48  # stage 2 and control
     lr: float = 1e-3
-    stage1_images: int = 4000
-    stage2_images_per_bin: int = 800
-    eval_every: int = 250
+    stage1_images: int = 16000
+    stage2_images_per_bin: int = 1800
+    eval_every: int = 300
     eval_items: int = BENCH_SIZE // 2  # curves on the first half of DemoBench; the shipped model gets all of it
     final_items: int = BENCH_SIZE  # DemoBench of the exported model, generated through the app's engine
     width: int = 128
