@@ -42,6 +42,15 @@ PROMPTS = (
     ("mountain range at golden hour, cinematic landscape", "21:9"),
     ("Swiss style poster, geometric circles, limited palette", "A portrait"),
 )
+# What the demo model knows: its shapes world (docs/demo-model.md), at the aspect bins it was trained on.
+DEMO_PROMPTS = (
+    ("a large red circle in the center on a white background", "1:1"),
+    ("a small blue square in the top left on a gray background", "4:3"),
+    ("a large yellow triangle at the bottom on a black background", "3:4"),
+    ("a large green square on the right on a white background", "16:9"),
+    ("a small purple circle at the top on a white background", "9:16"),
+    ("a large orange triangle in the center on a gray background", "1:1"),
+)
 
 
 @dataclass(frozen=True)
@@ -190,17 +199,18 @@ def main() -> int:
     settle(app)
     OUT.mkdir(parents=True, exist_ok=True)
 
-    for prompt, aspect in PROMPTS * 2:
-        state.prompt, state.aspect, state.steps = prompt, aspect, 8 if use_demo else 20
+    prompts = DEMO_PROMPTS if use_demo else PROMPTS
+    for prompt, aspect in prompts * 2:
+        state.prompt, state.aspect = prompt, aspect
         window.generate()
-    wait_until(app, lambda: studio.gallery.count() == 2 * len(PROMPTS))
+    wait_until(app, lambda: studio.gallery.count() == 2 * len(prompts))
     window.flow.wait_for_saves()
     settle(app, 0.5)
     window.gallery_model.wait_for_thumbnails()
     settle(app, 0.5)
-    state.prompt, state.aspect = PROMPTS[0]
-    window.gallery.select_item(window.gallery_model.item_at(len(PROMPTS) - 1).id)
-    window.show_item(window.gallery_model.item_at(len(PROMPTS) - 1))
+    state.prompt, state.aspect = prompts[0]
+    window.gallery.select_item(window.gallery_model.item_at(len(prompts) - 1).id)
+    window.show_item(window.gallery_model.item_at(len(prompts) - 1))
     window.prompt_editor.token_meter.wait_for_count()
     settle(app, 1.0)
     window.grab().save(str(OUT / "main_window.png"))
