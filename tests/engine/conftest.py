@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, PixArtSigmaPip
 from transformers import T5Config, T5EncoderModel, T5Tokenizer
 
 from app.core.engine_options import EngineOptions, Precision
+from tests.tiny_tokenizer import train_spiece_model
 
 NATIVE = 256  # sample_size 32 × VAE factor 8: diffusers' ASPECT_RATIO_256_BIN applies, so its binning can be compared
 _SENTENCES = [
@@ -49,26 +49,9 @@ _SENTENCES = [
 
 def _tokenizer(folder: Path) -> T5Tokenizer:
     """A byte-fallback sentencepiece unigram model wrapped as transformers' T5 tokenizer (no download)."""
-    import sentencepiece as spm
-
     folder.mkdir(parents=True, exist_ok=True)
-    model = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(_SENTENCES),
-        model_writer=model,
-        vocab_size=400,  # 256 byte pieces plus the characters and a few word pieces
-        model_type="unigram",
-        byte_fallback=True,
-        character_coverage=1.0,
-        pad_id=0,
-        eos_id=1,
-        unk_id=2,
-        bos_id=-1,
-        hard_vocab_limit=False,
-        minloglevel=2,
-        num_threads=1,
-    )
-    (folder / "spiece.model").write_bytes(model.getvalue())
+    spiece = train_spiece_model(_SENTENCES)
+    (folder / "spiece.model").write_bytes(spiece)
     return T5Tokenizer.from_pretrained(folder, extra_ids=0, model_max_length=300)
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import shutil
 from pathlib import Path
 
 import pytest
-import sentencepiece
 import transformers
 
 from app.engine.controller import EngineController
 from app.engine.token_counter import TokenCount, TokenCounter
 from app.model import catalog
+from tests.tiny_tokenizer import train_spiece_model
 
 _WORD_TEXT = (
     "a photo of the cat dog red blue green sky mountain poster city night neon light portrait woman man with hat "
@@ -58,26 +57,11 @@ def tokenizer_dirs(tmp_path_factory) -> dict[str, Path]:
     rng = random.Random(0)
     lines = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 12))) for _ in range(1500)]
     lines += ["Café naïve résumé — “quotes” ½ ﬁ ＡＢＣ", "Numbers 1234 5678, punctuation!?;:"]
-    model = io.BytesIO()
-    sentencepiece.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines),
-        model_writer=model,
-        vocab_size=400,
-        model_type="unigram",
-        byte_fallback=True,
-        character_coverage=1.0,
-        pad_id=0,
-        eos_id=1,
-        unk_id=2,
-        bos_id=-1,
-        hard_vocab_limit=False,
-        minloglevel=2,
-        num_threads=1,
-    )
+    spiece = train_spiece_model(lines)
     root = tmp_path_factory.mktemp("tokenizers")
     spiece_only = root / "spiece-only"
     spiece_only.mkdir()
-    (spiece_only / "spiece.model").write_bytes(model.getvalue())
+    (spiece_only / "spiece.model").write_bytes(spiece)
     no_sentinels = root / "no-sentinels"  # as the demo model saves it: extra_ids=0
     no_sentinels.mkdir()
     shutil.copy(spiece_only / "spiece.model", no_sentinels)

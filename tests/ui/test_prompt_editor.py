@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from app.application import Studio
 from app.ui.prompt_history import PromptHistory
 from app.ui.style_presets import StylePreset, StylePresets, append_style
+from tests.tiny_tokenizer import train_spiece_model
 
 _SENTENCES = [
     "a vintage travel poster of a lighthouse at dusk",
@@ -25,27 +25,10 @@ _SENTENCES = [
 @pytest.fixture(scope="module")
 def t5_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model folder whose tokenizer/ holds a tiny sentencepiece T5 tokenizer (made here, no download)."""
-    import sentencepiece as spm
-
     folder = tmp_path_factory.mktemp("t5-model") / "tokenizer"
     folder.mkdir()
-    model = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(_SENTENCES),
-        model_writer=model,
-        vocab_size=400,
-        model_type="unigram",
-        byte_fallback=True,
-        character_coverage=1.0,
-        pad_id=0,
-        eos_id=1,
-        unk_id=2,
-        bos_id=-1,
-        hard_vocab_limit=False,
-        minloglevel=2,
-        num_threads=1,
-    )
-    (folder / "spiece.model").write_bytes(model.getvalue())
+    spiece = train_spiece_model(_SENTENCES)
+    (folder / "spiece.model").write_bytes(spiece)
     return folder.parent
 
 
