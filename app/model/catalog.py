@@ -51,10 +51,13 @@ class ModelInfo:
 def read_kv_config(folder: Path) -> KVCompressionConfig | None:
     """The KV compression saved in a transformer folder, or None when it has none."""
     path = folder / KV_CONFIG_FILE
-    if not path.is_file():
-        return None
+    return _kv_config_from(path, read_json(path)) if path.is_file() else None
+
+
+def _kv_config_from(path: Path, settings: dict) -> KVCompressionConfig:
+    """`settings` (read from `path`) as a KVCompressionConfig, or ModelLoadError naming the file."""
     try:
-        return KVCompressionConfig.from_dict(read_json(path))
+        return KVCompressionConfig.from_dict(settings)
     except ValueError as err:
         raise ModelLoadError(f"{path}: {err}") from None
 
@@ -68,8 +71,10 @@ def model_info(path: Path, source: str, name: str | None = None) -> ModelInfo:
         raise ModelLoadError(f"{path}: neither a diffusers pipeline folder nor a transformer folder (no config.json)")
     config = read_json(folder / CONFIG_FILE)
     studio = read_json(path / STUDIO_FILE) if (path / STUDIO_FILE).is_file() else {}
-    kv_settings = read_json(folder / KV_CONFIG_FILE) if (folder / KV_CONFIG_FILE).is_file() else {}
-    trained = kv_settings.get("trained_weights")
+    kv_path = folder / KV_CONFIG_FILE
+    kv_settings = read_json(kv_path) if kv_path.is_file() else None
+    kv_config = _kv_config_from(kv_path, kv_settings) if kv_settings is not None else None
+    trained = (kv_settings or {}).get("trained_weights")
     if not isinstance(trained, bool):
         trained = any(".attn1.processor.conv." in key for key in _weight_names(folder))
     return ModelInfo(
@@ -78,7 +83,7 @@ def model_info(path: Path, source: str, name: str | None = None) -> ModelInfo:
         native_resolution=int(studio.get("native_resolution") or int(config.get("sample_size", 128)) * 8),
         is_demo=bool(studio.get("is_demo", source == "demo")),
         has_trained_kv_weights=trained,
-        kv_config=read_kv_config(folder),
+        kv_config=kv_config,
         size_bytes=folder_size(path),
         num_layers=int(config.get("num_layers", 28)),
         source=source,

@@ -77,12 +77,6 @@ def all_scenes() -> list[Scene]:
     ]
 
 
-def random_scene(rng: random.Random) -> Scene:
-    """A uniformly drawn valid scene."""
-    scenes = all_scenes()
-    return scenes[rng.randrange(len(scenes))]
-
-
 def parse_prompt(prompt: str) -> Scene | None:
     """The scene a template prompt describes, or None for any other text."""
     return _PROMPT_INDEX.get(prompt.strip().lower())

@@ -9,10 +9,24 @@ import torch
 from diffusers import AutoencoderKL
 
 from app.train.data import TRAIN_SEED_BASE, draw_batch
-from app.train.shapes_world import BACKGROUNDS, all_scenes
+from app.train.shapes_world import BACKGROUNDS, Scene, all_scenes
 
 KL_WEIGHT = 1e-6  # as small as latent-diffusion VAEs use: the latents stay close to deterministic
 OBJECT_WEIGHT = 10.0  # the object covers a few percent of the pixels but carries all the meaning
+
+
+def _weighted_batch(
+    scenes: list[Scene], rng: random.Random, first_seed: int, batch: int, resolution: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`batch` random scenes drawn with seeds from `first_seed` on, and a loss weight that favours the object.
+
+    Returns pixels (B, 3, R, R) in [-1, 1] and weights (B, 1, R, R).
+    """
+    picked = [scenes[rng.randrange(len(scenes))] for _ in range(batch)]
+    pixels = draw_batch(picked, resolution, resolution, [first_seed + i for i in range(batch)])
+    background = torch.tensor([BACKGROUNDS[s.background] for s in picked]).view(-1, 3, 1, 1) / 127.5 - 1
+    weight = 1 + OBJECT_WEIGHT * ((pixels - background).abs().amax(dim=1, keepdim=True) > 0.05)
+    return pixels, weight
 
 
 def train_vae(
@@ -27,11 +41,7 @@ def train_vae(
     vae.train()
     mse = float("nan")
     for step in range(steps):
-        picked = [scenes[rng.randrange(len(scenes))] for _ in range(batch)]
-        seeds = [TRAIN_SEED_BASE - 1_000_000 + step * batch + i for i in range(batch)]
-        pixels = draw_batch(picked, resolution, resolution, seeds)  # (B, 3, R, R)
-        background = torch.tensor([BACKGROUNDS[s.background] for s in picked]).view(-1, 3, 1, 1) / 127.5 - 1
-        weight = 1 + OBJECT_WEIGHT * ((pixels - background).abs().amax(dim=1, keepdim=True) > 0.05)  # (B, 1, R, R)
+        pixels, weight = _weighted_batch(scenes, rng, TRAIN_SEED_BASE - 1_000_000 + step * batch, batch, resolution)
         posterior = vae.encode(pixels).latent_dist
         recon = vae.decode(posterior.sample()).sample
         error = recon - pixels
@@ -67,11 +77,7 @@ def refine_decoder(
     vae.decoder.train()
     mse = float("nan")
     for step in range(steps):
-        picked = [scenes[rng.randrange(len(scenes))] for _ in range(batch)]
-        seeds = [TRAIN_SEED_BASE - 3_000_000 + step * batch + i for i in range(batch)]
-        pixels = draw_batch(picked, resolution, resolution, seeds)  # (B, 3, R, R)
-        background = torch.tensor([BACKGROUNDS[s.background] for s in picked]).view(-1, 3, 1, 1) / 127.5 - 1
-        weight = 1 + OBJECT_WEIGHT * ((pixels - background).abs().amax(dim=1, keepdim=True) > 0.05)
+        pixels, weight = _weighted_batch(scenes, rng, TRAIN_SEED_BASE - 3_000_000 + step * batch, batch, resolution)
         with torch.no_grad():
             latents = vae.encode(pixels).latent_dist.mean  # (B, 4, R/8, R/8)
         error = vae.decode(latents).sample - pixels

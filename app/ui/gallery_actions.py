@@ -33,11 +33,6 @@ class GalleryActions(QObject):
         self._last_ticket: DeleteTicket | None = None
         self.export_folder = Path.home()
 
-    @property
-    def can_undo(self) -> bool:
-        """True while the last deletion can be undone."""
-        return self._last_ticket is not None
-
     def copy_image(self, item: GalleryItem) -> None:
         """Put the image (and its file) on the clipboard."""
         image = QImage(str(item.path))
