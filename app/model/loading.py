@@ -221,6 +221,7 @@ def _info_of(model: str | Path, root: Path, override: str | Path | None, loaded:
         return info
     return replace(
         info,
+        path=Path(override),  # what the transformer's hash and name describe: the weights actually loaded
         name=Path(override).stem,
         native_resolution=loaded.config.sample_size * 8,
         is_demo=False,

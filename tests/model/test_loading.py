@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import save_file
 
 from app.core.errors import ModelLoadError
+from app.model.catalog import model_hash
 from app.model.kv_compression import (
     KVCompressionConfig,
     apply_kv_compression,
@@ -210,6 +211,7 @@ def test_transformer_override_combines_with_a_base_pipeline(pipeline_folder, tmp
     assert components.transformer.config.num_layers == 2
     assert components.info.name == "override-512"
     assert components.info.has_trained_kv_weights and components.info.native_resolution == 512
+    assert model_hash(components.info.path) == model_hash(checkpoint) != model_hash(pipeline_folder)
 
 
 def test_missing_component_names_it_and_keeps_nothing(pipeline_folder, tmp_path):
