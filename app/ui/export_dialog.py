@@ -7,7 +7,6 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.store.export import DEFAULT_TEMPLATE, TEMPLATE_FIELDS
+from app.ui.combo import labelled_combo
 
 _FORMATS = (("png", "PNG (lossless)"), ("jpeg", "JPEG"), ("webp", "WebP"))
 
@@ -41,10 +41,7 @@ class ExportDialog(QDialog):
     def __init__(self, count: int, folder: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Export {count} image{'s' if count != 1 else ''}")
-        self.format_combo = QComboBox()
-        for value, text in _FORMATS:
-            self.format_combo.addItem(text, value)
-        self.format_combo.setAccessibleName("Format")
+        self.format_combo = labelled_combo(_FORMATS, "Format")
         self.quality_spin = QSpinBox()
         self.quality_spin.setRange(1, 100)
         self.quality_spin.setValue(95)

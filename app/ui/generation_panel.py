@@ -25,6 +25,7 @@ from app.core.errors import InvalidRequestError
 from app.core.request import MAX_BATCH, MAX_SEED, KVCompressionMode
 from app.core.schedulers import SCHEDULER_DEFAULTS, SchedulerName
 from app.core.sizes import GenerationPath, HighResMethod
+from app.ui.combo import labelled_combo
 from app.ui.icons import icon
 from app.ui.state import RANDOM_SEED_LIMIT, GenerationSettings, SeedMode
 
@@ -39,15 +40,6 @@ _HIGH_RES = (
     (HighResMethod.DIRECT, "Direct"),
     (HighResMethod.REFINE, "Refine"),
 )
-
-
-def _combo(items: tuple[tuple[object, str], ...], name: str, tip: str) -> QComboBox:
-    combo = QComboBox()
-    for value, text in items:
-        combo.addItem(text, value)
-    combo.setAccessibleName(name)
-    combo.setToolTip(tip)
-    return combo
 
 
 def _bind_combo(combo: QComboBox, state: GenerationSettings, name: str) -> None:
@@ -88,7 +80,7 @@ class GenerationPanel(QWidget):
         self.guidance_spin.valueChanged.connect(lambda value: setattr(state, "guidance_scale", value))
         state.guidance_scale_changed.connect(self.guidance_spin.setValue)
 
-        self.scheduler_combo = _combo(
+        self.scheduler_combo = labelled_combo(
             tuple((s, s.value) for s in SchedulerName), "Scheduler", "Sampler; picking one sets its usual steps"
         )
         self._previous_scheduler = state.scheduler
@@ -102,7 +94,7 @@ class GenerationPanel(QWidget):
         self.seed_edit.setToolTip("The seed makes an image repeatable; typing one fixes it")
         self.seed_edit.textEdited.connect(self._on_seed_typed)
         state.seed_changed.connect(lambda seed: self.seed_edit.setText(str(seed)))
-        self.seed_mode_combo = _combo(
+        self.seed_mode_combo = labelled_combo(
             _SEED_MODES, "Seed mode", "Random: a new seed each time · Fixed: the seed shown · Reuse last"
         )
         _bind_combo(self.seed_mode_combo, state, "seed_mode")
@@ -124,11 +116,11 @@ class GenerationPanel(QWidget):
         self.batch_spin.valueChanged.connect(lambda value: setattr(state, "batch_count", value))
         state.batch_count_changed.connect(self.batch_spin.setValue)
 
-        self.kv_combo = _combo(
+        self.kv_combo = labelled_combo(
             _KV_MODES, "KV compression", "Compress attention keys/values 2×2: faster at 2K–4K (Auto: above native size)"
         )
         _bind_combo(self.kv_combo, state, "kv_compression")
-        self.high_res_combo = _combo(
+        self.high_res_combo = labelled_combo(
             _HIGH_RES,
             "High-resolution method",
             "How sizes above native are made; Refine: a native pass, upscaled and refined",

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.engine_options import DeviceChoice, EngineOptions, Precision, TextEncoderPlacement, VaeTiling
+from app.ui.combo import labelled_combo
 from app.ui.preferences import Preferences
 from app.ui.theme import Theme
 
@@ -46,12 +47,8 @@ _LABELS: dict[Enum, str] = {
 
 
 def _enum_combo(values: type[Enum], current: Enum, name: str, tip: str) -> QComboBox:
-    combo = QComboBox()
-    for value in values:
-        combo.addItem(_LABELS.get(value, str(value.value)), value)
+    combo = labelled_combo(((value, _LABELS.get(value, str(value.value))) for value in values), name, tip)
     combo.setCurrentIndex(combo.findData(current))
-    combo.setAccessibleName(name)
-    combo.setToolTip(tip)
     return combo
 
 
