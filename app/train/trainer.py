@@ -34,18 +34,20 @@ STAGE2_WEIGHTS: tuple[float, ...] = (2.0, 1.0, 1.0, 1.0, 1.0)
 class TrainSettings:
     """Everything that sizes a train-demo run; QUICK is the same pipeline in miniature."""
 
-    vae_steps: int = 600
+    vae_steps: int = 3000  # 600 steps left the round trip at 67 % of colors right; 2 000 reach 95 %
     vae_batch: int = 16
     decoder_steps: int = 1200
-    stage1_steps: int = 3300
+    stage1_steps: int = 4000
     stage2_steps: int = 2000
     stage1_batch: int = 64
     batch: int = 48  # stage 2 and control
     lr: float = 1e-3
     stage1_images: int = 16000
     stage2_images_per_bin: int = 1800
-    eval_every: int = 300
-    eval_items: int = BENCH_SIZE // 2  # curves on the first half of DemoBench; the shipped model gets all of it
+    eval_every: int = 400
+    # Curves are scored on the validation set (DemoBench's generator, other scenes order and seeds), so the
+    # shipped model's DemoBench is on prompts and seeds never scored during training.
+    eval_items: int = BENCH_SIZE // 2
     final_items: int = BENCH_SIZE  # DemoBench of the exported model, generated through the app's engine
     width: int = 128
     layers: int = 6
@@ -109,7 +111,7 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     high = [make_latent_set(vae, settings.stage2_images_per_bin, w, h, seed=2 + i) for i, (w, h) in enumerate(bins)]
     t = lap("latents", t)
 
-    items = bench_items(NATIVE_RESOLUTION)[: settings.eval_items]
+    items = bench_items(NATIVE_RESOLUTION, validation=True)[: settings.eval_items]
 
     def evaluate(model: torch.nn.Module) -> dict[str, float]:
         return accuracy(items, bench_images(model, vae, table, items))

@@ -80,6 +80,9 @@ def train_transformer(
     optimizer = torch.optim.AdamW(params, lr=schedule.lr, weight_decay=0.0)
     probabilities = torch.tensor(weights, dtype=torch.float32)
     curve = Curve()
+    if evaluate is not None and schedule.eval_every:  # where the run starts: stage 1's head start shows here
+        curve.steps.append(0)
+        curve.scores.append(evaluate(ema))
     model.train()
     started = time.perf_counter()
     for step in range(1, schedule.steps + 1):
