@@ -18,6 +18,7 @@ from app.train.architecture import LOW_RESOLUTION, NATIVE_RESOLUTION, build_tran
 from app.train.data import make_latent_set, to_images
 from app.train.demobench import BENCH_SIZE, accuracy, bench_items, group_by_size, run_with_engine
 from app.train.export import save_demo_pipeline
+from app.train.report import curves_svg
 from app.train.sampling import sample_images
 from app.train.shapes_world import all_scenes
 from app.train.text_model import build_text_encoder, build_tokenizer, encode_prompts
@@ -38,7 +39,10 @@ class TrainSettings:
     vae_batch: int = 16
     decoder_steps: int = 1200
     stage1_steps: int = 4000
-    stage2_steps: int = 2000
+    stage2_steps: int = 2800
+    # Stage 2 and the control end with a linear decay of the learning rate: measured from the 2 000-step model,
+    # 800 more steps with decay reached color 93.5 % / shape 65.7 % on validation vs 90.7 % / 57.4 % at a constant rate.
+    stage2_cooldown: int = 1000
     stage1_batch: int = 64
     batch: int = 48  # stage 2 and control
     lr: float = 1e-3
@@ -60,6 +64,7 @@ QUICK = TrainSettings(
     decoder_steps=2,
     stage1_steps=2,
     stage2_steps=2,
+    stage2_cooldown=1,
     stage1_batch=4,
     batch=4,
     stage1_images=8,
@@ -126,7 +131,13 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     strong = build_transformer(NATIVE_RESOLUTION, settings.width, settings.layers)
     strong.load_state_dict(weak.state_dict())
     apply_kv_compression(strong, kv_layers(settings.layers))
-    schedule = replace(schedule, steps=settings.stage2_steps, batch=settings.batch, eval_every=settings.eval_every)
+    schedule = replace(
+        schedule,
+        steps=settings.stage2_steps,
+        batch=settings.batch,
+        cooldown=settings.stage2_cooldown,
+        eval_every=settings.eval_every,
+    )
     strong, strong_curve = train_transformer(
         strong, high, list(STAGE2_WEIGHTS), table, schedule, evaluate, log, "stage2"
     )
@@ -168,7 +179,11 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
         "control": asdict(control_curve),
         "shipped_demobench": shipped,
     }
+    # The model folder carries how it was made: the numbers and the curves of stage 2 against the control.
     (out / "training_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    title = f"DemoBench ({settings.eval_items} validation items) over stage-2 steps: weak-to-strong vs from scratch"
+    curves = {"stage2": report["stage2"], "control": report["control"]}
+    (out / "demobench.svg").write_text(curves_svg(curves, title), encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)
     log(f"train-demo finished in {timings['total']:.0f}s; model in {out}")
     return report

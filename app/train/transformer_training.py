@@ -57,6 +57,7 @@ class Schedule:
     batch: int
     lr: float = 5e-4
     warmup: int = 100
+    cooldown: int = 0  # the last `cooldown` steps decay the learning rate linearly to zero (warm-up, stable, decay)
     ema_decay: float = 0.995
     eval_every: int = 0  # 0: evaluate only at the end
 
@@ -83,6 +84,7 @@ def train_transformer(
     if evaluate is not None and schedule.eval_every:  # where the run starts: stage 1's head start shows here
         curve.steps.append(0)
         curve.scores.append(evaluate(ema))
+        log(f"{name} step 0 demobench " + " ".join(f"{k} {v:.3f}" for k, v in curve.scores[-1].items()))
     model.train()
     started = time.perf_counter()
     for step in range(1, schedule.steps + 1):
@@ -103,7 +105,7 @@ def train_transformer(
         ).sample  # (B, 8, h, w): epsilon, then the sigma channels, which DPM-Solver does not use
         loss = (object_weights(clean) * (output[:, :4] - noise).pow(2)).mean()
         for group in optimizer.param_groups:
-            group["lr"] = schedule.lr * min(1.0, step / schedule.warmup)
+            group["lr"] = schedule.lr * learning_rate_factor(schedule, step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -126,3 +128,11 @@ def train_transformer(
         curve.train_seconds += time.perf_counter() - started
     model.eval()
     return ema, curve
+
+
+def learning_rate_factor(schedule: Schedule, step: int) -> float:
+    """Linear warm-up over `warmup` steps, constant, then a linear decay to zero over the last `cooldown` steps."""
+    warm = min(1.0, step / schedule.warmup) if schedule.warmup else 1.0
+    remaining = schedule.steps - step + 1  # the last step still moves, by 1/cooldown of the rate
+    cool = min(1.0, remaining / schedule.cooldown) if schedule.cooldown else 1.0
+    return warm * cool

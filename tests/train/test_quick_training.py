@@ -31,6 +31,7 @@ def test_quick_run_writes_a_diffusers_pixart_sigma_folder(quick_model: Path) -> 
     assert (kv["layers"], kv["ratio"], kv["sampling"]) == ([1], 2, "conv")
     report = json.loads((quick_model / "training_report.json").read_text())
     assert report["stage2"]["steps"] == [2] and report["control"]["steps"] == [2]
+    assert "control (from scratch)" in (quick_model / "demobench.svg").read_text()
 
 
 def test_quick_model_loads_through_the_normal_loader(quick_model: Path) -> None:
