@@ -42,10 +42,6 @@ def test_demo_model_is_marked_as_a_demo() -> None:
     assert "PixArt-Sigma" in studio["how_to_get_real_weights"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the shipped demo model places objects right but gets the color only ~50% (docs/demo-model.md)",
-)
 def test_demo_model_paints_the_asked_color_in_the_asked_cell(pipeline) -> None:
     """At default settings and native size, at least 8 of 9 prompts get both color and grid cell right."""
     right = 0
