@@ -16,7 +16,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="every stage in miniature, in seconds (for tests)")
     parser.add_argument("--vae-steps", type=int, default=None, help="VAE training steps")
     parser.add_argument("--stage1-steps", type=int, default=None, help="stage 1 (low resolution) transformer steps")
-    parser.add_argument("--stage2-steps", type=int, default=None, help="stage 2 and control transformer steps")
+    parser.add_argument(
+        "--stage2-steps",
+        type=int,
+        default=None,
+        help="stage 2 and control transformer steps (the last 1000, or all if fewer, decay the learning rate)",
+    )
     parser.add_argument("--no-control", action="store_true", help="skip the from-scratch control run")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch (default 2)")
 

@@ -133,6 +133,7 @@ def train_transformer(
 def learning_rate_factor(schedule: Schedule, step: int) -> float:
     """Linear warm-up over `warmup` steps, constant, then a linear decay to zero over the last `cooldown` steps."""
     warm = min(1.0, step / schedule.warmup) if schedule.warmup else 1.0
+    cooldown = min(schedule.cooldown, schedule.steps)  # a run shorter than its cool-down decays from step 1
     remaining = schedule.steps - step + 1  # the last step still moves, by 1/cooldown of the rate
-    cool = min(1.0, remaining / schedule.cooldown) if schedule.cooldown else 1.0
+    cool = min(1.0, remaining / cooldown) if cooldown else 1.0
     return warm * cool
