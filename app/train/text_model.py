@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import random
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import torch
 from transformers import T5Config, T5EncoderModel, T5Tokenizer
 
 from app.train.shapes_world import BACKGROUNDS, COLORS, POSITIONS, SHAPES, SIZES, all_scenes
+from app.train.spiece import train_spiece_model
 
 MODEL_MAX_LENGTH = 300  # as PixArt-Σ; the GUI's token counter and the engine truncate here
 # A modest general vocabulary so ordinary prompts split into word pieces, not bytes.
@@ -41,26 +41,9 @@ def _training_text(rng: random.Random) -> list[str]:
 
 def build_tokenizer(folder: Path, vocab_size: int = 1000, seed: int = 0) -> T5Tokenizer:
     """Train a byte-fallback unigram sentencepiece model and save it as a T5 tokenizer in `folder`."""
-    import sentencepiece as spm
-
     folder.mkdir(parents=True, exist_ok=True)
-    model = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(_training_text(random.Random(seed))),
-        model_writer=model,
-        vocab_size=vocab_size,
-        model_type="unigram",
-        byte_fallback=True,  # any user prompt tokenizes, whatever its script
-        character_coverage=1.0,
-        pad_id=0,  # T5's layout: <pad>=0, </s>=1, <unk>=2
-        eos_id=1,
-        unk_id=2,
-        bos_id=-1,
-        hard_vocab_limit=False,
-        minloglevel=2,
-        num_threads=1,
-    )
-    (folder / "spiece.model").write_bytes(model.getvalue())
+    spiece = train_spiece_model(_training_text(random.Random(seed)), vocab_size)
+    (folder / "spiece.model").write_bytes(spiece)
     # Loading from the folder converts spiece.model to a fast tokenizer; saving adds tokenizer.json beside it.
     tokenizer = T5Tokenizer.from_pretrained(folder, extra_ids=0, model_max_length=MODEL_MAX_LENGTH)
     tokenizer.save_pretrained(folder)

@@ -29,31 +29,55 @@ def _weighted_batch(
     return pixels, weight
 
 
-def train_vae(
-    vae: AutoencoderKL, steps: int, batch: int, resolution: int, log: Callable[[str], None], lr: float = 2e-3
+def _fit(
+    params: list[torch.nn.Parameter],
+    reconstruct: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | float]],
+    steps: int,
+    batch: int,
+    resolution: int,
+    lr: float,
+    seeds: tuple[int, int],
+    name: str,
+    log: Callable[[str], None],
 ) -> float:
-    """Train in place on whole scenes drawn at `resolution` (the VAE is convolutional); returns the last MSE."""
-    rng = random.Random(1)
+    """The loop both VAE trainings share: object-weighted L1+L2 on freshly drawn scenes, AdamW, cosine decay.
+
+    `reconstruct(pixels)` returns the reconstruction and any extra loss term; `seeds` are the scene picker's seed
+    and the first drawing seed. Returns the last batch's MSE.
+    """
+    rng = random.Random(seeds[0])
     scenes = all_scenes()
-    optimizer = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=0.0)
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     # Cosine decay: the last steps settle the exact colors, which DemoBench reads from the decoded pixels.
     decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1), eta_min=lr / 20)
-    vae.train()
     mse = float("nan")
     for step in range(steps):
-        pixels, weight = _weighted_batch(scenes, rng, TRAIN_SEED_BASE - 1_000_000 + step * batch, batch, resolution)
-        posterior = vae.encode(pixels).latent_dist
-        recon = vae.decode(posterior.sample()).sample
+        pixels, weight = _weighted_batch(scenes, rng, seeds[1] + step * batch, batch, resolution)
+        recon, extra_loss = reconstruct(pixels)
         error = recon - pixels
-        loss_rec = (weight * (error.abs() + error.pow(2))).mean()
-        loss = loss_rec + KL_WEIGHT * posterior.kl().mean()
+        loss = (weight * (error.abs() + error.pow(2))).mean() + extra_loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         decay.step()
         mse = float(error.detach().pow(2).mean())
         if step % 100 == 0 or step == steps - 1:
-            log(f"vae step {step}/{steps} mse {mse:.5f}")
+            log(f"{name} step {step}/{steps} mse {mse:.5f}")
+    return mse
+
+
+def train_vae(
+    vae: AutoencoderKL, steps: int, batch: int, resolution: int, log: Callable[[str], None], lr: float = 2e-3
+) -> float:
+    """Train in place on whole scenes drawn at `resolution` (the VAE is convolutional); returns the last MSE."""
+
+    def reconstruct(pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        posterior = vae.encode(pixels).latent_dist
+        return vae.decode(posterior.sample()).sample, KL_WEIGHT * posterior.kl().mean()
+
+    vae.train()
+    seeds = (1, TRAIN_SEED_BASE - 1_000_000)
+    mse = _fit(list(vae.parameters()), reconstruct, steps, batch, resolution, lr, seeds, "vae", log)
     vae.eval()
     return mse
 
@@ -64,31 +88,21 @@ def refine_decoder(
     """Train only the decoder on the frozen encoder's posterior means, the latents the transformer learns.
 
     The latent space stays exactly the same, so this can run after the transformer is trained; it sharpens the
-    colors the short joint training leaves off (yellow drifting to orange, black to green).
+    colors the joint training leaves slightly off.
     """
-    rng = random.Random(3)
-    scenes = all_scenes()
+
+    def reconstruct(pixels: torch.Tensor) -> tuple[torch.Tensor, float]:
+        with torch.no_grad():
+            latents = vae.encode(pixels).latent_dist.mean  # (B, 4, R/8, R/8)
+        return vae.decode(latents).sample, 0.0
+
     params = [*vae.decoder.parameters(), *vae.post_quant_conv.parameters()]
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-    decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1), eta_min=lr / 20)
     vae.requires_grad_(False)
     for param in params:
         param.requires_grad_(True)
     vae.decoder.train()
-    mse = float("nan")
-    for step in range(steps):
-        pixels, weight = _weighted_batch(scenes, rng, TRAIN_SEED_BASE - 3_000_000 + step * batch, batch, resolution)
-        with torch.no_grad():
-            latents = vae.encode(pixels).latent_dist.mean  # (B, 4, R/8, R/8)
-        error = vae.decode(latents).sample - pixels
-        loss = (weight * (error.abs() + error.pow(2))).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        decay.step()
-        mse = float(error.detach().pow(2).mean())
-        if step % 100 == 0 or step == steps - 1:
-            log(f"decoder step {step}/{steps} mse {mse:.5f}")
+    seeds = (3, TRAIN_SEED_BASE - 3_000_000)
+    mse = _fit(params, reconstruct, steps, batch, resolution, lr, seeds, "decoder", log)
     vae.requires_grad_(False).eval()
     return mse
 

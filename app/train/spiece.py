@@ -1,4 +1,4 @@
-"""A tiny T5-style sentencepiece model trained in the tests (no download), shared by engine and UI tests."""
+"""Train a T5-style sentencepiece model offline: the demo model's tokenizer and the tests' tiny ones (no torch)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ def train_spiece_model(sentences: Iterable[str], vocab_size: int = 400) -> bytes
     sentencepiece.SentencePieceTrainer.train(
         sentence_iterator=iter(sentences),
         model_writer=model,
-        vocab_size=vocab_size,  # 256 byte pieces plus the characters and a few word pieces
+        vocab_size=vocab_size,  # at least the 256 byte pieces plus the characters
         model_type="unigram",
-        byte_fallback=True,
+        byte_fallback=True,  # any user prompt tokenizes, whatever its script
         character_coverage=1.0,
-        pad_id=0,
+        pad_id=0,  # T5's layout: <pad>=0, </s>=1, <unk>=2
         eos_id=1,
         unk_id=2,
         bos_id=-1,
