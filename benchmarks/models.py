@@ -116,6 +116,5 @@ def _save_random_pipeline(folder: Path, tokenizer_folder: Path) -> None:
     transformer = build_transformer(NATIVE_RESOLUTION)
     with torch.no_grad():  # diffusers zero-initialises the output: give the images some content
         transformer.proj_out.weight.normal_(0, 0.5)
-    save_demo_pipeline(
-        folder, tokenizer, encoder, build_vae(), transformer, NATIVE_RESOLUTION, tokenizer_folder / "spiece.model"
-    )
+    spiece = tokenizer_folder / "spiece.model"
+    save_demo_pipeline(folder, tokenizer, encoder, build_vae(), transformer, NATIVE_RESOLUTION, spiece, 4.5)

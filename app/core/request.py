@@ -19,6 +19,7 @@ MAX_SEED = 2**63 - 1
 MAX_STEPS = 1000
 MAX_BATCH = 16
 MAX_PROMPT_CHARS = 20_000
+MAX_GUIDANCE_SCALE = 50.0
 
 
 class KVCompressionMode(str, Enum):
@@ -77,7 +78,7 @@ class GenerationRequest:
         _check_int("seed", self.seed, 0, MAX_SEED)
         _check_int("batch_size", self.batch_size, 1, MAX_BATCH)
         _check_int("dpi", self.dpi, 1, 10_000)
-        _check_float("guidance_scale", self.guidance_scale, 0.0, 50.0)
+        _check_float("guidance_scale", self.guidance_scale, 0.0, MAX_GUIDANCE_SCALE)
         _check_float("refine_strength", self.refine_strength, 0.05, 1.0)
         if self.tier_scale is not None:
             _check_float("tier_scale", self.tier_scale, 0.25, 8.0)

@@ -7,6 +7,7 @@ import json
 import math
 import secrets
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -31,7 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aspect", help="aspect ratio such as 16:9, sized by the model's bins at --tier")
     parser.add_argument("--tier", help="size tier of the model, e.g. 512, 1k, 2k, 4k (or 0.5x, 1x, 2x, 4x)")
     parser.add_argument("--steps", type=int, help="denoising steps (default: the scheduler's)")
-    parser.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the scheduler's)")
+    parser.add_argument(
+        "--guidance",
+        type=float,
+        help="classifier-free guidance scale (default: the model's recommendation, else the scheduler's)",
+    )
     parser.add_argument("--seed", type=int, help="seed of the first image (default: random); a batch adds 1 per image")
     parser.add_argument("--scheduler", default=DEFAULT_SCHEDULER.value, help="one of: " + _scheduler_names())
     parser.add_argument("--kv-compress", default="auto", help="KV token compression: auto, on or off")
@@ -69,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     except StudioError as error:
         bar.end(keep=False)
         return _fail(str(error), EXIT_FAILED)
+    if args.guidance is None and pipeline.info.guidance_scale is not None:
+        request = replace(request, guidance_scale=pipeline.info.guidance_scale)  # the model's recommendation
     try:
         if not native:
             request = _sized_request(args, request, pipeline.native_resolution)

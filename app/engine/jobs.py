@@ -69,3 +69,4 @@ class ModelStatus:
     native_resolution: int | None = None
     is_demo: bool = False
     name: str = ""
+    guidance_scale: float | None = None  # the model's recommended guidance; None: the sampler's default

@@ -332,6 +332,7 @@ class EngineWorker(QThread):
             native_resolution=info.native_resolution,
             is_demo=info.is_demo,
             name=info.name,
+            guidance_scale=info.guidance_scale,
         )
         self.model_status.emit(self._ready_status)
         return pipeline

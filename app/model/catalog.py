@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.core.errors import ModelLoadError
 from app.core.paths import AppPaths
+from app.core.request import MAX_GUIDANCE_SCALE
 from app.core.resources import DEMO_MODEL_NAME, demo_model_dir
 from app.model.kv_config import KV_CONFIG_FILE, KVCompressionConfig
 from app.model.layout import (
@@ -46,6 +47,8 @@ class ModelInfo:
     size_bytes: int
     num_layers: int  # 0 when unknown without loading (pickled checkpoints)
     source: str  # "demo" | "folder" | "hf-cache" | "checkpoint"
+    # The guidance scale the model's makers recommend (studio.json); None: the chosen sampler's default.
+    guidance_scale: float | None = None
 
 
 def read_kv_config(folder: Path) -> KVCompressionConfig | None:
@@ -87,7 +90,18 @@ def model_info(path: Path, source: str, name: str | None = None) -> ModelInfo:
         size_bytes=folder_size(path),
         num_layers=int(config.get("num_layers", 28)),
         source=source,
+        guidance_scale=_recommended_guidance(path / STUDIO_FILE, studio),
     )
+
+
+def _recommended_guidance(path: Path, studio: dict) -> float | None:
+    """studio.json's guidance_scale, or ModelLoadError naming the file when it is not a usable scale."""
+    value = studio.get("guidance_scale")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_GUIDANCE_SCALE:
+        raise ModelLoadError(f"{path}: guidance_scale must be a number from 0 to {MAX_GUIDANCE_SCALE:g}, got {value!r}")
+    return float(value)
 
 
 def _weight_names(folder: Path) -> list[str]:

@@ -228,6 +228,7 @@ def _info_of(model: str | Path, root: Path, override: str | Path | None, loaded:
         has_trained_kv_weights=has_trained_kv_weights(loaded),
         kv_config=kv_compression_of(loaded),
         num_layers=loaded.config.num_layers,
+        guidance_scale=None,  # the base folder's recommendation was made for its own transformer
     )
 
 

@@ -64,16 +64,26 @@ def group_by_size(items: Sequence[BenchItem]) -> dict[tuple[int, int], list[int]
 
 
 def run_with_engine(
-    model_path: str | Path, items: Sequence[BenchItem], log: Callable[[str], None] = print
+    model_path: str | Path,
+    items: Sequence[BenchItem],
+    log: Callable[[str], None] = print,
+    guidance_scale: float | None = None,
 ) -> list[Image.Image]:
-    """Generate every item through the app's engine at its default settings (20 DPM-Solver++ steps, CFG 4.5)."""
+    """Generate every item through the app's engine at the model's default settings (20 DPM-Solver++ steps, the
+    guidance its studio.json recommends or else PixArt-Σ's 4.5), or at `guidance_scale` when given."""
     from app.core.request import GenerationRequest
+    from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS
     from app.engine.pipeline import Pipeline
 
     pipeline = Pipeline.load(model_path)
+    guidance = guidance_scale if guidance_scale is not None else pipeline.info.guidance_scale
+    if guidance is None:
+        guidance = SCHEDULER_DEFAULTS[DEFAULT_SCHEDULER].guidance_scale
     images = []
     for index, item in enumerate(items):
-        request = GenerationRequest(prompt=item.scene.prompt, width=item.width, height=item.height, seed=item.seed)
+        request = GenerationRequest(
+            prompt=item.scene.prompt, width=item.width, height=item.height, seed=item.seed, guidance_scale=guidance
+        )
         images.append(pipeline.generate(request)[0].image)
         if index % 50 == 0:
             log(f"demobench {index}/{len(items)}")

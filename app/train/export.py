@@ -21,12 +21,14 @@ HOW_TO_GET_REAL_WEIGHTS = (
 )
 
 
-def studio_marker(native_resolution: int) -> dict[str, object]:
-    """The contents of studio.json: marks the folder as the demo and says how to get real weights."""
+def studio_marker(native_resolution: int, guidance_scale: float) -> dict[str, object]:
+    """The contents of studio.json: marks the folder as the demo, recommends its guidance, says how to get real
+    weights."""
     return {
         "is_demo": True,
         "name": DEMO_NAME,
         "native_resolution": native_resolution,
+        "guidance_scale": guidance_scale,
         "how_to_get_real_weights": HOW_TO_GET_REAL_WEIGHTS,
     }
 
@@ -39,6 +41,7 @@ def save_demo_pipeline(
     transformer: PixArtTransformer2DModel,
     native_resolution: int,
     spiece_model: Path,
+    guidance_scale: float,
 ) -> None:
     """Replace `folder` with the pipeline (safetensors, float32) plus studio.json."""
     staging = folder.with_name(folder.name + ".partial")
@@ -54,7 +57,7 @@ def save_demo_pipeline(
     index["transformer"] = ["diffusers", "PixArtTransformer2DModel"]
     (staging / "model_index.json").write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
     save_transformer(transformer, staging / "transformer")
-    marker = json.dumps(studio_marker(native_resolution), indent=2, ensure_ascii=False)
+    marker = json.dumps(studio_marker(native_resolution, guidance_scale), indent=2, ensure_ascii=False)
     (staging / STUDIO_FILE).write_text(marker + "\n", encoding="utf-8")
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)  # the folder is never seen half written

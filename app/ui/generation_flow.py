@@ -143,7 +143,9 @@ class GenerationFlow(QObject):
     def _on_model_status(self, status: ModelStatus) -> None:
         if status.state is ModelState.LOADING:
             self._loaded_during_job = True
-        elif status.state is ModelState.READY and status.native_resolution:
-            self._state.native_resolution = int(status.native_resolution)
+        elif status.state is ModelState.READY:
+            if status.native_resolution:
+                self._state.native_resolution = int(status.native_resolution)
+            self._state.use_model_guidance(status.guidance_scale)
         elif status.state is ModelState.FAILED:
             self.failed.emit("The model could not be loaded.", status.message)

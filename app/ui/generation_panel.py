@@ -76,7 +76,9 @@ class GenerationPanel(QWidget):
         self.guidance_spin.setSingleStep(0.5)
         self.guidance_spin.setDecimals(1)
         self.guidance_spin.setAccessibleName("Guidance scale")
-        self.guidance_spin.setToolTip("How closely to follow the prompt (4.5 is PixArt-Σ's default)")
+        self.guidance_spin.setToolTip(
+            "How closely to follow the prompt (4.5 is PixArt-Σ's default; a model may recommend its own)"
+        )
         self.guidance_spin.valueChanged.connect(lambda value: setattr(state, "guidance_scale", value))
         state.guidance_scale_changed.connect(self.guidance_spin.setValue)
 
@@ -203,12 +205,10 @@ class GenerationPanel(QWidget):
 
     def _on_scheduler_changed(self, scheduler: SchedulerName) -> None:
         # Follow the new sampler's defaults unless the user had tuned steps or guidance by hand.
-        old = SCHEDULER_DEFAULTS[self._previous_scheduler]
-        new = SCHEDULER_DEFAULTS[scheduler]
-        if self._state.steps == old.steps:
-            self._state.steps = new.steps
-        if self._state.guidance_scale == old.guidance_scale:
-            self._state.guidance_scale = new.guidance_scale
+        if self._state.steps == SCHEDULER_DEFAULTS[self._previous_scheduler].steps:
+            self._state.steps = SCHEDULER_DEFAULTS[scheduler].steps
+        if self._state.guidance_scale == self._state.default_guidance(self._previous_scheduler):
+            self._state.guidance_scale = self._state.default_guidance(scheduler)
         self._previous_scheduler = scheduler
 
     def _show_refine(self, strength: float) -> None:

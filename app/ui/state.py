@@ -154,7 +154,21 @@ class GenerationSettings(QObject):
         super().__init__(parent)
         self._values: dict[str, Any] = dict(_DEFAULTS)
         self.last_seed: int | None = None
+        self._model_guidance: float | None = None  # what the loaded model recommends, if anything
         self.native_resolution_changed.connect(self._keep_an_offered_tier)
+
+    def default_guidance(self, scheduler: SchedulerName | None = None) -> float:
+        """The guidance a job gets unless the user tunes it: the model's recommendation, else the sampler's default."""
+        if self._model_guidance is not None:
+            return self._model_guidance
+        return SCHEDULER_DEFAULTS[scheduler or self.scheduler].guidance_scale
+
+    def use_model_guidance(self, recommended: float | None) -> None:
+        """Follow a newly loaded model's recommended guidance (None: the sampler's), unless tuned by hand."""
+        untouched = self.guidance_scale == self.default_guidance()
+        self._model_guidance = recommended
+        if untouched:
+            self.guidance_scale = self.default_guidance()
 
     def target_size(self) -> TargetSize:
         """The pixels the next image will have."""

@@ -44,7 +44,9 @@ class FakePipeline:
         self.factory = factory
         self.model = model
         self.options = options
-        self.info = SimpleNamespace(name=f"Fake {model}", native_resolution=256, is_demo=model == "demo")
+        self.info = SimpleNamespace(
+            name=f"Fake {model}", native_resolution=256, is_demo=model == "demo", guidance_scale=None
+        )
         self.closed_in: int | None = None
         self.generate_threads: set[int] = set()
 

@@ -132,3 +132,16 @@ def test_broken_model_is_a_runtime_failure_exit_1(tiny_model_dir, tmp_path, caps
     lines = capsys.readouterr().err.strip().splitlines()
     errors = [line for line in lines if line.startswith("error: ")]
     assert errors == lines[-1:] and "transformer" in errors[0] and "safetensors" in errors[0]
+
+
+def test_without_guidance_a_model_gets_the_scale_its_folder_recommends(tiny_model_dir, tmp_path, capsys):
+    """A studio.json guidance_scale is the default; --guidance overrides it; a folder without one gets 4.5."""
+    model = tmp_path / "recommends"
+    shutil.copytree(tiny_model_dir, model)
+    (model / "studio.json").write_text(json.dumps({"guidance_scale": 3.0}))
+    for folder, extra, expected in ((model, (), 3.0), (model, ("--guidance", "6"), 6.0), (tiny_model_dir, (), 4.5)):
+        out = tmp_path / f"{folder.name}-{len(extra)}.png"
+        assert _generate(folder, out, "--width", "64", "--height", "64", *extra) == 0
+        with Image.open(out) as image:
+            assert json.loads(image.info["pixart-studio"])["request"]["guidance_scale"] == expected
+    capsys.readouterr()

@@ -41,7 +41,7 @@ class SlowLoadFactory:
             raise AssertionError("the slow load was never interrupted")
         self.loaded.append(model)
         return SimpleNamespace(
-            info=SimpleNamespace(name=model, native_resolution=512, is_demo=False),
+            info=SimpleNamespace(name=model, native_resolution=512, is_demo=False, guidance_scale=None),
             generate=lambda request, on_step=None, cancel_event=None: [],
             close=lambda: None,
         )

@@ -103,3 +103,13 @@ def test_model_hash_is_a1111_short_sha256_and_cached_by_size_and_mtime(tmp_path)
     checkpoint = tmp_path / "ckpt.pth"
     torch.save({"state_dict": {"a": torch.ones(2)}}, checkpoint)
     assert model_hash(checkpoint) == hashlib.sha256(checkpoint.read_bytes()).hexdigest()[:10]
+
+
+def test_a_folders_recommended_guidance_is_read_and_a_bad_one_is_named(tmp_path):
+    """studio.json's guidance_scale becomes ModelInfo.guidance_scale; absent is None; a non-number names the file."""
+    assert catalog.model_info(_pipeline(tmp_path / "plain"), "folder").guidance_scale is None
+    recommends = _pipeline(tmp_path / "recommends", {"guidance_scale": 3})
+    assert catalog.model_info(recommends, "folder").guidance_scale == 3.0
+    broken = _pipeline(tmp_path / "broken", {"guidance_scale": "strong"})
+    with pytest.raises(ModelLoadError, match=r"studio\.json: guidance_scale must be a number from 0 to 50"):
+        catalog.model_info(broken, "folder")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from app.train.trainer import GUIDANCE_CANDIDATES
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +28,14 @@ def test_quick_run_writes_a_diffusers_pixart_sigma_folder(quick_model: Path) -> 
         assert (quick_model / part).is_file(), part
     studio = json.loads((quick_model / "studio.json").read_text())
     assert studio["is_demo"] is True and studio["native_resolution"] == 128 and studio["how_to_get_real_weights"]
+    assert studio["guidance_scale"] in GUIDANCE_CANDIDATES
     kv = json.loads((quick_model / "transformer" / "kv_compression.json").read_text())
     assert (kv["layers"], kv["ratio"], kv["sampling"]) == ([1], 2, "conv")
     report = json.loads((quick_model / "training_report.json").read_text())
     assert report["stage2"]["steps"] == [2] and report["control"]["steps"] == [2]
+    sweep = report["guidance_sweep"]  # the recommendation is the best validation all-correct of the scales tried
+    assert set(sweep) == {f"{scale:g}" for scale in GUIDANCE_CANDIDATES}
+    assert sweep[f"{studio['guidance_scale']:g}"]["all"] == max(scores["all"] for scores in sweep.values())
     assert "control (from scratch)" in (quick_model / "demobench.svg").read_text()
 
 

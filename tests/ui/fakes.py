@@ -22,6 +22,7 @@ class FakeInfo:
     name: str = "fake-model"
     native_resolution: int = 512
     is_demo: bool = False
+    guidance_scale: float | None = None
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ def fake_image(request: GenerationRequest) -> Image.Image:
 class FakePipeline:
     """Sleeps `step_s` per step (waking at once on cancel), previews every other step, fails on FAIL_WORD."""
 
-    def __init__(self, step_s: float, gate: threading.Event | None) -> None:
-        self.info = FakeInfo()
+    def __init__(self, step_s: float, gate: threading.Event | None, info: FakeInfo) -> None:
+        self.info = info
         self._step_s = step_s
         self._gate = gate
 
@@ -97,12 +98,12 @@ class FakePipeline:
         """Nothing to free."""
 
 
-def fake_factory(step_s: float = 0.0, gate: threading.Event | None = None) -> Any:
-    """A pipeline_factory for EngineController."""
+def fake_factory(step_s: float = 0.0, gate: threading.Event | None = None, info: FakeInfo = FakeInfo()) -> Any:
+    """A pipeline_factory for EngineController; every model it loads is described by `info`."""
 
     def factory(model: str, transformer: str | None = None, options: Any = None, progress: Any = None) -> FakePipeline:
         if progress is not None:
             progress("loading the fake model", 0.5)
-        return FakePipeline(step_s, gate)
+        return FakePipeline(step_s, gate, info)
 
     return factory

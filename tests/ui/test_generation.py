@@ -9,9 +9,10 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QProgress
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
+from app.core.schedulers import SchedulerName
 from app.ui.image_viewer import ImageViewer
 from tests.ui.conftest import JOB_TIMEOUT_MS, generate_and_wait
-from tests.ui.fakes import FAIL_WORD, fake_factory
+from tests.ui.fakes import FAIL_WORD, FakeInfo, fake_factory
 
 
 def test_window_has_the_named_controls_and_the_prompt_has_focus(qtbot: QtBot, studio: Studio) -> None:
@@ -144,3 +145,28 @@ def test_a_batch_saves_one_image_per_seed(qtbot: QtBot, studio: Studio) -> None:
     studio.window.flow.wait_for_saves()
     qtbot.waitUntil(lambda: studio.window.gallery_model.total == 3)
     assert sorted(item.seed for item in studio.gallery.page(0, 10)) == [100, 101, 102]
+
+
+def test_a_models_recommended_guidance_is_shown_and_used_until_the_user_tunes_it(qtbot: QtBot, make_studio) -> None:
+    """Loading a model that recommends guidance 3 sets the control to 3 and the next job uses it; a scale the
+    user typed is kept when a model without a recommendation loads, and changing the sampler keeps the model's."""
+    studio = make_studio(fake_factory(info=FakeInfo(guidance_scale=3.0)))
+    panel = studio.window.generation_panel
+    studio.controller.load_model()
+    qtbot.waitUntil(lambda: panel.guidance_spin.value() == 3.0, timeout=JOB_TIMEOUT_MS)
+    studio.state.scheduler = SchedulerName.SA_SOLVER
+    studio.state.scheduler = SchedulerName.DPM_SOLVER
+    assert panel.guidance_spin.value() == 3.0 and studio.state.steps == 20
+    studio.state.prompt = "a poster at the model's guidance"
+    with qtbot.waitSignal(studio.controller.job_finished, timeout=JOB_TIMEOUT_MS):
+        studio.window.generate()
+    studio.window.flow.wait_for_saves()
+    qtbot.waitUntil(lambda: studio.window.gallery_model.total == 1)
+    assert studio.gallery.page(0, 1)[0].guidance_scale == 3.0
+
+    studio.state.use_model_guidance(None)  # another model, no recommendation: back to the sampler's 4.5
+    assert panel.guidance_spin.value() == 4.5
+    panel.guidance_spin.setValue(6.0)  # tuned by hand
+    studio.state.use_model_guidance(3.0)
+    studio.state.use_model_guidance(None)
+    assert panel.guidance_spin.value() == 6.0
