@@ -22,7 +22,7 @@ from app.core.resources import DEMO_MODEL_NAME
 from app.engine.jobs import JobInfo, JobProgress, ModelState, ModelStatus
 from app.engine.token_counter import TokenCounter
 from app.engine.worker import EngineConfig, EngineWorker, JobQueue
-from app.model.catalog import ModelInfo, list_models, resolve_model_path
+from app.model.catalog import ModelInfo, list_models, recommended_guidance, resolve_model_path
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class EngineController(QObject):
     job_cancelled = Signal(int)
     queue_changed = Signal(list)  # list[JobInfo] waiting, the running job excluded
     model_status_changed = Signal(object)  # ModelStatus
+    recommended_guidance_changed = Signal(object)  # float | None: what a newly chosen model's folder recommends
 
     def __init__(
         self,
@@ -155,6 +156,8 @@ class EngineController(QObject):
             return
         self._queue.set_config(EngineConfig(model, transformer, config.options))
         self._set_status(ModelStatus(ModelState.UNLOADED, model))
+        # Known from the folder's JSON at once, so the next job uses it even though the model loads only then.
+        self.recommended_guidance_changed.emit(recommended_guidance(model, transformer))
         self._emit_queue()  # waiting jobs now name the new model
 
     def set_options(self, options: EngineOptions) -> None:

@@ -94,6 +94,17 @@ def model_info(path: Path, source: str, name: str | None = None) -> ModelInfo:
     )
 
 
+def recommended_guidance(model: str, transformer: str | None = None) -> float | None:
+    """The guidance `model`'s folder recommends, read without loading it; None with a transformer override (the
+    recommendation was made for the folder's own transformer) or when the model cannot be read (its load says why)."""
+    if transformer is not None:
+        return None
+    try:
+        return model_info(resolve_model_path(model), "demo" if model == DEMO_MODEL_NAME else "folder").guidance_scale
+    except ModelLoadError:
+        return None
+
+
 def _recommended_guidance(path: Path, studio: dict) -> float | None:
     """studio.json's guidance_scale, or ModelLoadError naming the file when it is not a usable scale."""
     value = studio.get("guidance_scale")

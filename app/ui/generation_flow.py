@@ -63,6 +63,7 @@ class GenerationFlow(QObject):
         controller.job_finished.connect(self._on_finished)
         controller.job_failed.connect(self._on_failed)
         controller.model_status_changed.connect(self._on_model_status)
+        controller.recommended_guidance_changed.connect(self._state.use_model_guidance)
 
     def generate(self) -> int | None:
         """Queue a job from the current settings; None (and a message) when the settings are invalid."""

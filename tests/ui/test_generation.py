@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 from PySide6.QtCore import Qt
@@ -170,3 +171,22 @@ def test_a_models_recommended_guidance_is_shown_and_used_until_the_user_tunes_it
     studio.state.use_model_guidance(3.0)
     studio.state.use_model_guidance(None)
     assert panel.guidance_spin.value() == 6.0
+
+
+def test_choosing_a_model_applies_its_recommended_guidance_before_it_loads(studio: Studio, tmp_path) -> None:
+    """Picking a model sets the guidance its folder recommends at once (read from JSON), so the first job after
+    the switch already uses it; a folder without a recommendation goes back to the sampler's 4.5."""
+    panel = studio.window.generation_panel
+    for name, studio_json in (("recommends", {"guidance_scale": 2.0}), ("plain", None)):
+        folder = tmp_path / name
+        (folder / "transformer").mkdir(parents=True)
+        (folder / "transformer" / "config.json").write_text("{}")
+        (folder / "model_index.json").write_text(json.dumps({"_class_name": "PixArtSigmaPipeline"}))
+        if studio_json is not None:
+            (folder / "studio.json").write_text(json.dumps(studio_json))
+    studio.window.use_model(str(tmp_path / "recommends"))
+    assert panel.guidance_spin.value() == 2.0
+    studio.window.use_model("demo")
+    assert panel.guidance_spin.value() == 3.0  # the shipped demo's studio.json
+    studio.window.use_model(str(tmp_path / "plain"))
+    assert panel.guidance_spin.value() == 4.5
