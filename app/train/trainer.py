@@ -156,10 +156,12 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
         t = lap("control", t)
 
     # 7. Sharpen the decoder's colors on the frozen latent space (after the curves, so both runs were scored
-    # with the same decoder), then export.
+    # with the same decoder).
     refine_decoder(vae, settings.decoder_steps, settings.vae_batch, LOW_RESOLUTION, log)
     vae_refined = roundtrip_accuracy(vae, bench_items(NATIVE_RESOLUTION, validation=True)[: settings.eval_items])
     log(f"vae round trip after decoder refinement: {vae_refined:.3f}")
+
+    # 8. The guidance studio.json recommends, chosen on the validation items; then export.
     guidance, guidance_sweep = recommend_guidance(strong, vae, table, items)
     tried = ", ".join(f"{scale:g}: {scores['all']:.3f}" for scale, scores in guidance_sweep.items())
     log(f"recommended guidance {guidance:g} (validation all-correct by scale: {tried})")
@@ -167,7 +169,7 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     save_demo_pipeline(out, tokenizer, text_encoder, vae, strong, NATIVE_RESOLUTION, spiece, guidance)
     t = lap("export", t)
 
-    # 8. DemoBench of the shipped model through the engine, exactly as a user generates (default settings).
+    # 9. DemoBench of the shipped model through the engine, exactly as a user generates (default settings).
     final_items = bench_items(NATIVE_RESOLUTION)[: settings.final_items]
     shipped = accuracy(final_items, run_with_engine(out, final_items, log))
     log("shipped demobench " + " ".join(f"{k} {v:.3f}" for k, v in shipped.items()))
