@@ -42,3 +42,8 @@ SCHEDULER_DEFAULTS: dict[SchedulerName, SchedulerDefaults] = {
 }
 
 DEFAULT_SCHEDULER = SchedulerName.DPM_SOLVER
+
+
+def default_guidance(scheduler: SchedulerName, recommended: float | None) -> float:
+    """The guidance a job gets unless the user sets one: the model's recommendation, else the sampler's default."""
+    return recommended if recommended is not None else SCHEDULER_DEFAULTS[scheduler].guidance_scale

@@ -14,7 +14,7 @@ from typing import TextIO
 from app.core.errors import InvalidRequestError, ModelLoadError, StudioError
 from app.core.request import GenerationRequest, KVCompressionMode
 from app.core.resources import DEMO_MODEL_NAME
-from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName
+from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName, default_guidance
 from app.core.sizes import aspect_ratio_bins, parse_aspect, size_for_aspect, tiers, validate_size
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -74,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
     except StudioError as error:
         bar.end(keep=False)
         return _fail(str(error), EXIT_FAILED)
-    if args.guidance is None and pipeline.info.guidance_scale is not None:
-        request = replace(request, guidance_scale=pipeline.info.guidance_scale)  # the model's recommendation
+    if args.guidance is None:  # known once the model is found: it may recommend its own
+        request = replace(request, guidance_scale=default_guidance(request.scheduler, pipeline.info.guidance_scale))
     try:
         if not native:
             request = _sized_request(args, request, pipeline.native_resolution)

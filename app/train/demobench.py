@@ -72,13 +72,15 @@ def run_with_engine(
     """Generate every item through the app's engine at the model's default settings (20 DPM-Solver++ steps, the
     guidance its studio.json recommends or else PixArt-Σ's 4.5), or at `guidance_scale` when given."""
     from app.core.request import GenerationRequest
-    from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS
+    from app.core.schedulers import DEFAULT_SCHEDULER, default_guidance
     from app.engine.pipeline import Pipeline
 
     pipeline = Pipeline.load(model_path)
-    guidance = guidance_scale if guidance_scale is not None else pipeline.info.guidance_scale
-    if guidance is None:
-        guidance = SCHEDULER_DEFAULTS[DEFAULT_SCHEDULER].guidance_scale
+    guidance = (
+        guidance_scale
+        if guidance_scale is not None
+        else default_guidance(DEFAULT_SCHEDULER, pipeline.info.guidance_scale)
+    )
     images = []
     for index, item in enumerate(items):
         request = GenerationRequest(

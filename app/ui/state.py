@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.core.presets import ASPECT_PRESETS, EXACT_PRESETS, AspectPreset, ExactSizePreset
 from app.core.request import GenerationRequest, KVCompressionMode
-from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName
+from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName, default_guidance
 from app.core.sizes import HighResMethod, SizePlan, plan_size, size_for_aspect, tiers
 
 RANDOM_SEED_LIMIT = 2**32  # random seeds stay short enough to read aloud and type back
@@ -159,9 +159,7 @@ class GenerationSettings(QObject):
 
     def default_guidance(self, scheduler: SchedulerName | None = None) -> float:
         """The guidance a job gets unless the user tunes it: the model's recommendation, else the sampler's default."""
-        if self._model_guidance is not None:
-            return self._model_guidance
-        return SCHEDULER_DEFAULTS[scheduler or self.scheduler].guidance_scale
+        return default_guidance(scheduler or self.scheduler, self._model_guidance)
 
     def use_model_guidance(self, recommended: float | None) -> None:
         """Follow a newly loaded model's recommended guidance (None: the sampler's), unless tuned by hand."""
