@@ -110,6 +110,7 @@ def _save_random_pipeline(folder: Path, tokenizer_folder: Path) -> None:
     from app.train.architecture import NATIVE_RESOLUTION, build_transformer, build_vae
     from app.train.export import save_demo_pipeline
     from app.train.text_model import build_text_encoder, build_tokenizer
+    from app.train.trainer import PIXART_GUIDANCE
 
     tokenizer = build_tokenizer(tokenizer_folder)
     encoder = build_text_encoder(len(tokenizer))
@@ -117,4 +118,4 @@ def _save_random_pipeline(folder: Path, tokenizer_folder: Path) -> None:
     with torch.no_grad():  # diffusers zero-initialises the output: give the images some content
         transformer.proj_out.weight.normal_(0, 0.5)
     spiece = tokenizer_folder / "spiece.model"
-    save_demo_pipeline(folder, tokenizer, encoder, build_vae(), transformer, NATIVE_RESOLUTION, spiece, 4.5)
+    save_demo_pipeline(folder, tokenizer, encoder, build_vae(), transformer, NATIVE_RESOLUTION, spiece, PIXART_GUIDANCE)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS
 from app.core.sizes import size_for_aspect
 from app.model.kv_compression import KVCompressionConfig, apply_kv_compression
 from app.train.architecture import LOW_RESOLUTION, NATIVE_RESOLUTION, build_transformer, build_vae
@@ -30,7 +31,8 @@ PROMPT_TOKENS = 24  # longest template prompt is 14 tokens; the mask hides paddi
 STAGE2_ASPECTS: tuple[tuple[int, int], ...] = ((1, 1), (4, 3), (3, 4), (16, 9), (9, 16))
 STAGE2_WEIGHTS: tuple[float, ...] = (2.0, 1.0, 1.0, 1.0, 1.0)
 # Guidance scales tried for the model folder's recommendation; PixArt-Σ's 4.5 first, so it wins a tie.
-GUIDANCE_CANDIDATES: tuple[float, ...] = (4.5, 3.0, 2.0)
+PIXART_GUIDANCE = SCHEDULER_DEFAULTS[DEFAULT_SCHEDULER].guidance_scale  # 4.5, as PixArt-Σ was released
+GUIDANCE_CANDIDATES: tuple[float, ...] = (PIXART_GUIDANCE, 3.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,11 @@ def recommend_guidance(
 
 
 def bench_images(
-    model: torch.nn.Module, vae: torch.nn.Module, table: PromptTable, items: list, guidance_scale: float = 4.5
+    model: torch.nn.Module,
+    vae: torch.nn.Module,
+    table: PromptTable,
+    items: list,
+    guidance_scale: float = PIXART_GUIDANCE,
 ) -> list:
     """DemoBench images from precomputed embeddings (the engine's sampler, batched per size)."""
     scenes = all_scenes()
