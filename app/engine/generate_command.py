@@ -7,6 +7,7 @@ import json
 import math
 import secrets
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         request = _checked_request(args)
         model_dir = _resolve(args.model, "model")
         transformer = _resolve(args.transformer, "transformer") if args.transformer else None
+        _prepare_output(Path(args.out))
     except (ValueError, ModelLoadError) as error:  # InvalidRequestError is a ValueError
         return _fail(str(error), EXIT_BAD_INPUT)
 
@@ -249,15 +251,32 @@ class _ProgressBar:
             self.drawn = False
 
 
+def _is_folder(out: Path) -> bool:
+    return out.suffix == "" or out.is_dir()
+
+
+def _prepare_output(out: Path) -> None:
+    """Create the folder the images go to and prove it takes a file, before any minutes are spent sampling.
+
+    A test file rather than os.access: on Windows, access() ignores ACLs and read-only shares.
+    """
+    folder = out if _is_folder(out) else out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise InvalidRequestError(
+            f"cannot write images to {folder}: {error.strerror or error}; choose a folder you can write to with --out"
+        ) from error
+
+
 def _save(results: list, out: Path) -> list[Path]:
     """Write each result as a PNG with its settings embedded; a folder gets one file per seed."""
     from app.store.metadata import png_info
 
-    is_folder = out.suffix == "" or out.is_dir()
-    if is_folder:
-        out.mkdir(parents=True, exist_ok=True)
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
+    is_folder = _is_folder(out)
+    (out if is_folder else out.parent).mkdir(parents=True, exist_ok=True)  # again: it may have gone while sampling
     files = []
     for result in results:
         if is_folder:

@@ -104,6 +104,17 @@ class _Recorder(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def test_an_output_folder_that_cannot_be_made_exits_2_before_sampling(tiny_model_dir, tmp_path, capsys):
+    """An --out under a file (not a folder) is reported at once, naming the folder, not after minutes of sampling."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder")
+    assert _generate(tiny_model_dir, blocker / "poster.png") == 2
+    error = capsys.readouterr().err
+    assert "sampling" not in error
+    assert error.startswith(f"error: cannot write images to {blocker}") and "--out" in error
+    assert blocker.read_text() == "a file, not a folder"
+
+
 def test_missing_model_exits_2_naming_it(tmp_path, capsys):
     """A model path that does not exist exits 2 with the path in the message."""
     missing = tmp_path / "no-such-model"
