@@ -221,6 +221,10 @@ class AspectPresets(QWidget):
     def _rebuild_tiers(self, *_: object) -> None:
         for button in self._tier_group.buttons():
             self._tier_group.removeButton(button)
+            # Out of the row and hidden now: deleteLater waits for the event loop, and until then the old
+            # buttons would sit beside the new ones.
+            self._tier_row.removeWidget(button)
+            button.hide()
             button.deleteLater()
         for index, (label, scale) in enumerate(self._tier_options()):
             tip = "Smallest resolution that covers the size" if scale is None else f"Sample at {label}"

@@ -81,3 +81,11 @@ def test_custom_size_is_used_as_typed(qtbot: QtBot) -> None:
     widget.height_spin.setValue(900)
     request = state.build_request("demo")
     assert (request.width, request.height) == (1600, 900)
+
+
+def test_switching_to_custom_replaces_the_tier_buttons_at_once(qtbot: QtBot) -> None:
+    """Custom adds "Auto" to the tiers; the old buttons leave the row at once, not when the event loop next runs."""
+    state, widget = _presets(qtbot)
+    state.size_mode = SizeMode.CUSTOM
+    row = [widget._tier_row.itemAt(i).widget() for i in range(1, widget._tier_row.count())]  # after the label
+    assert [button.text() for button in row] == ["Auto", "512", "1K", "2K", "4K"]
