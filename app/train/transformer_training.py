@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from diffusers import PixArtTransformer2DModel
@@ -60,6 +60,7 @@ class Schedule:
     cooldown: int = 0  # the last `cooldown` steps decay the learning rate linearly to zero (warm-up, stable, decay)
     ema_decay: float = 0.995
     eval_every: int = 0  # 0: evaluate only at the end
+    eval_at_start: bool = True  # with eval_every: also score the starting weights (step 0)
 
 
 def train_transformer(
@@ -81,7 +82,7 @@ def train_transformer(
     optimizer = torch.optim.AdamW(params, lr=schedule.lr, weight_decay=0.0)
     probabilities = torch.tensor(weights, dtype=torch.float32)
     curve = Curve()
-    if evaluate is not None and schedule.eval_every:  # where the run starts: stage 1's head start shows here
+    if evaluate is not None and schedule.eval_every and schedule.eval_at_start:  # stage 1's head start shows here
         curve.steps.append(0)
         curve.scores.append(evaluate(ema))
         log(f"{name} step 0 demobench " + " ".join(f"{k} {v:.3f}" for k, v in curve.scores[-1].items()))
@@ -128,6 +129,33 @@ def train_transformer(
         curve.train_seconds += time.perf_counter() - started
     model.eval()
     return ema, curve
+
+
+def train_in_cycles(
+    model: PixArtTransformer2DModel,
+    sets: list[LatentSet],
+    weights: list[float],
+    prompts: PromptTable,
+    cycles: list[tuple[Schedule, int]],
+    evaluate: Callable[[PixArtTransformer2DModel], dict[str, float]] | None,
+    log: Callable[[str], None],
+    name: str,
+) -> tuple[PixArtTransformer2DModel, Curve]:
+    """`train_transformer` once per (schedule, seed): each cycle starts from the previous one's EMA with a fresh
+    optimizer, warm-up and cool-down (a warm restart). Returns the last EMA and one curve over all the steps."""
+    curve = Curve()
+    done = 0
+    for index, (schedule, seed) in enumerate(cycles):
+        if index:  # the previous cycle's last check already scored these weights
+            schedule = replace(schedule, eval_at_start=False)
+            model.requires_grad_(True)  # an EMA copy comes back frozen
+        label = name if index == 0 else f"{name} cycle {index + 1}"
+        model, part = train_transformer(model, sets, weights, prompts, schedule, evaluate, log, label, seed)
+        curve.steps += [done + step for step in part.steps]
+        curve.scores += part.scores
+        curve.train_seconds += part.train_seconds
+        done += schedule.steps
+    return model, curve
 
 
 def learning_rate_factor(schedule: Schedule, step: int) -> float:
