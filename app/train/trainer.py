@@ -111,12 +111,17 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     table = PromptTable(*encode_prompts(tokenizer, text_encoder, prompts, PROMPT_TOKENS))
     t = lap("text", t)
 
+    # Validation scenes (DemoBench's generator, other scenes and seeds): the curves and round trips use the first
+    # eval_items, the guidance sweep as many as DemoBench has.
+    validation = bench_items(NATIVE_RESOLUTION, validation=True)
+    items = validation[: settings.eval_items]
+
     # 2. VAE on shapes crops; its scaling factor from the latent std.
     vae = build_vae()
     train_vae(vae, settings.vae_steps, settings.vae_batch, LOW_RESOLUTION, log)
     vae.requires_grad_(False)
     log(f"vae scaling factor {calibrate_scaling(vae, NATIVE_RESOLUTION):.4f}")
-    vae_ceiling = roundtrip_accuracy(vae, bench_items(NATIVE_RESOLUTION, validation=True)[: settings.eval_items])
+    vae_ceiling = roundtrip_accuracy(vae, items)
     log(f"vae round trip: {vae_ceiling:.3f} of validation scenes still score all-correct")
     t = lap("vae", t)
 
@@ -125,8 +130,6 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     bins = [size_for_aspect(*aspect, NATIVE_RESOLUTION) for aspect in STAGE2_ASPECTS]
     high = [make_latent_set(vae, settings.stage2_images_per_bin, w, h, seed=2 + i) for i, (w, h) in enumerate(bins)]
     t = lap("latents", t)
-
-    items = bench_items(NATIVE_RESOLUTION, validation=True)[: settings.eval_items]
 
     def evaluate(model: torch.nn.Module) -> dict[str, float]:
         return accuracy(items, bench_images(model, vae, table, items))
@@ -163,13 +166,12 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     # 7. Sharpen the decoder's colors on the frozen latent space (after the curves, so both runs were scored
     # with the same decoder).
     refine_decoder(vae, settings.decoder_steps, settings.vae_batch, LOW_RESOLUTION, log)
-    vae_refined = roundtrip_accuracy(vae, bench_items(NATIVE_RESOLUTION, validation=True)[: settings.eval_items])
+    vae_refined = roundtrip_accuracy(vae, items)
     log(f"vae round trip after decoder refinement: {vae_refined:.3f}")
 
     # 8. The guidance studio.json recommends, chosen on as many validation items as DemoBench has: on the 108 of
     # the curves, one scale beat another by 2 images, within their noise. Then export.
-    sweep_items = bench_items(NATIVE_RESOLUTION, validation=True)[: settings.final_items]
-    guidance, guidance_sweep = recommend_guidance(strong, vae, table, sweep_items)
+    guidance, guidance_sweep = recommend_guidance(strong, vae, table, validation[: settings.final_items])
     tried = ", ".join(f"{scale:g}: {scores['all']:.3f}" for scale, scores in guidance_sweep.items())
     log(f"recommended guidance {guidance:g} (validation all-correct by scale: {tried})")
     spiece = work / "tokenizer" / "spiece.model"

@@ -71,8 +71,8 @@ class SizeSummary(QLabel):
             state.batch_count,
         )
         # A job that also loads the model is not timed (generation_flow), so the first image may not calibrate it.
-        seconds = guess.seconds
-        time_text = f"≈ {format_duration(seconds)}" if seconds is not None else "time measured on the next image"
+        unknown = "time measured on the next image"
+        time_text = f"≈ {format_duration(guess.seconds)}" if guess.seconds is not None else unknown
         batch = f" × {state.batch_count}" if state.batch_count > 1 else ""
         self.setText(
             f"<b>{size.width} × {size.height} px</b> · {megapixels:.{1 if megapixels >= 1 else 2}f} MP{dpi}{batch}<br>"
