@@ -40,7 +40,8 @@ def test_demo_model_is_marked_as_a_demo() -> None:
     studio = json.loads((demo_model_dir() / "studio.json").read_text(encoding="utf-8"))
     assert studio["is_demo"] is True
     assert "PixArt-Sigma" in studio["how_to_get_real_weights"]
-    assert studio["guidance_scale"] == 3.0  # chosen by train-demo on validation items
+    report = json.loads((demo_model_dir() / "training_report.json").read_text(encoding="utf-8"))
+    assert studio["guidance_scale"] == report["recommended_guidance"]  # chosen by train-demo on validation items
 
 
 def test_demo_model_paints_the_asked_color_in_the_asked_cell(pipeline) -> None:

@@ -32,7 +32,7 @@ def test_quick_run_writes_a_diffusers_pixart_sigma_folder(quick_model: Path) -> 
     kv = json.loads((quick_model / "transformer" / "kv_compression.json").read_text())
     assert (kv["layers"], kv["ratio"], kv["sampling"]) == ([1], 2, "conv")
     report = json.loads((quick_model / "training_report.json").read_text())
-    assert report["stage2"]["steps"] == [2, 3] and report["control"]["steps"] == [2, 3]  # the end of each cycle
+    assert report["stage2"]["steps"] == [2, 3, 4] and report["control"]["steps"] == [2, 3, 4]  # the end of each cycle
     sweep = report["guidance_sweep"]  # the recommendation is the best validation all-correct of the scales tried
     assert set(sweep) == {f"{scale:g}" for scale in GUIDANCE_CANDIDATES}
     assert sweep[f"{studio['guidance_scale']:g}"]["all"] == max(scores["all"] for scores in sweep.values())
