@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QProgress
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
+from app.core.resources import demo_model_dir
 from app.core.schedulers import SchedulerName
 from app.ui.image_viewer import ImageViewer
 from tests.ui.conftest import JOB_TIMEOUT_MS, generate_and_wait
@@ -177,7 +178,10 @@ def test_choosing_a_model_applies_its_recommended_guidance_before_it_loads(studi
     """Picking a model sets the guidance its folder recommends at once (read from JSON), so the first job after
     the switch already uses it; a folder without a recommendation goes back to the sampler's 4.5."""
     panel = studio.window.generation_panel
-    for name, studio_json in (("recommends", {"guidance_scale": 2.0}), ("plain", None)):
+    demo_guidance = json.loads((demo_model_dir() / "studio.json").read_text(encoding="utf-8"))["guidance_scale"]
+    recommended = 3.5
+    assert len({recommended, demo_guidance, 4.5}) == 3  # each switch must show up as a change
+    for name, studio_json in (("recommends", {"guidance_scale": recommended}), ("plain", None)):
         folder = tmp_path / name
         (folder / "transformer").mkdir(parents=True)
         (folder / "transformer" / "config.json").write_text("{}")
@@ -185,8 +189,8 @@ def test_choosing_a_model_applies_its_recommended_guidance_before_it_loads(studi
         if studio_json is not None:
             (folder / "studio.json").write_text(json.dumps(studio_json))
     studio.window.use_model(str(tmp_path / "recommends"))
-    assert panel.guidance_spin.value() == 2.0
+    assert panel.guidance_spin.value() == recommended
     studio.window.use_model("demo")
-    assert panel.guidance_spin.value() == 3.0  # the shipped demo's studio.json
+    assert panel.guidance_spin.value() == demo_guidance
     studio.window.use_model(str(tmp_path / "plain"))
     assert panel.guidance_spin.value() == 4.5
