@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QProgress
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
-from app.core.resources import demo_model_dir
+from app.core.resources import DEMO_MODEL_NAME
 from app.core.schedulers import SchedulerName
+from app.model.catalog import recommended_guidance
 from app.ui.image_viewer import ImageViewer
 from tests.ui.conftest import JOB_TIMEOUT_MS, generate_and_wait
 from tests.ui.fakes import FAIL_WORD, FakeInfo, fake_factory
@@ -178,7 +179,7 @@ def test_choosing_a_model_applies_its_recommended_guidance_before_it_loads(studi
     """Picking a model sets the guidance its folder recommends at once (read from JSON), so the first job after
     the switch already uses it; a folder without a recommendation goes back to the sampler's 4.5."""
     panel = studio.window.generation_panel
-    demo_guidance = json.loads((demo_model_dir() / "studio.json").read_text(encoding="utf-8"))["guidance_scale"]
+    demo_guidance = recommended_guidance(DEMO_MODEL_NAME)  # what the shipped demo's studio.json says
     recommended = 3.5
     assert len({recommended, demo_guidance, 4.5}) == 3  # each switch must show up as a change
     for name, studio_json in (("recommends", {"guidance_scale": recommended}), ("plain", None)):
