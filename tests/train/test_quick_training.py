@@ -15,7 +15,7 @@ from app.train.trainer import GUIDANCE_CANDIDATES
 def quick_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model folder written by the quick training run (trained once for the module)."""
     out = tmp_path_factory.mktemp("train") / "demo"
-    assert main(["train-demo", "--quick", "--out", str(out), "--threads", "1"]) == 0
+    assert main(["train-demo", "--quick", "--with-control", "--out", str(out), "--threads", "1"]) == 0
     return out
 
 

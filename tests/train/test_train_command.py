@@ -1,0 +1,37 @@
+"""`pixart-studio train-demo` options: what each run trains, before any training starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.cli import build_parser
+from app.train.command import settings_from
+from app.train.trainer import QUICK, TrainSettings
+
+
+def parse(*options: str):
+    argv = ["train-demo", *options]
+    return build_parser(argv).parse_args(argv)
+
+
+def test_the_default_run_trains_the_full_recipe_without_the_control() -> None:
+    """Reproducing the model does not need the from-scratch control, so only --with-control pays for it."""
+    assert settings_from(parse()) == TrainSettings()
+    assert not settings_from(parse()).run_control
+    assert settings_from(parse("--with-control")).run_control
+
+
+def test_quick_and_step_overrides_apply_on_top_of_the_chosen_recipe() -> None:
+    settings = settings_from(parse("--quick", "--stage2-steps", "5", "--with-control"))
+    assert settings.stage2_steps == 5 and settings.stage1_steps == QUICK.stage1_steps and settings.run_control
+
+
+@pytest.mark.parametrize("option", ["--vae-steps", "--stage1-steps", "--stage2-steps", "--threads"])
+@pytest.mark.parametrize(("value", "message"), [("0", "must be at least 1, got 0"), ("ten", "expected a whole number")])
+def test_a_bad_count_is_a_usage_error_naming_the_option(
+    option: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse(option, value)
+    assert exit_info.value.code == 2
+    assert f"argument {option}: {message}" in capsys.readouterr().err
