@@ -199,11 +199,13 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
         "guidance_sweep": {f"{scale:g}": scores for scale, scores in guidance_sweep.items()},
         "shipped_demobench": shipped,
     }
-    # The model folder carries how it was made: the numbers and the curves of stage 2 against the control.
+    # The model folder carries how it was made: the numbers and stage 2's curve (against the control's, if run).
     (out / "training_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    compared = ": weak-to-strong vs from scratch" if settings.run_control else ""
-    title = f"DemoBench ({settings.eval_items} validation items) over stage-2 steps{compared}"
-    curves = {"stage2": report["stage2"], **({"control": report["control"]} if settings.run_control else {})}
+    title = f"DemoBench ({settings.eval_items} validation items) over stage-2 steps"
+    curves = {"stage2": report["stage2"]}
+    if settings.run_control:
+        title += ": weak-to-strong vs from scratch"
+        curves["control"] = report["control"]
     (out / "demobench.svg").write_text(curves_svg(curves, title), encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)
     log(f"train-demo finished in {timings['total']:.0f}s; model in {out}")
