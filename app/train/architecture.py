@@ -20,9 +20,9 @@ NOISE_SCHEDULE = {
 }
 
 
-def build_vae(widths: tuple[int, ...] = (16, 32, 32, 32)) -> AutoencoderKL:
+def build_vae(widths: tuple[int, ...] = (16, 32, 32, 32), seed: int = 0) -> AutoencoderKL:
     """A tiny AutoencoderKL with 4 latent channels and 8× downsampling (three downsampling blocks)."""
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     return AutoencoderKL(
         in_channels=3,
         out_channels=3,

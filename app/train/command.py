@@ -34,15 +34,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also train the from-scratch control with stage 2's budget, for the weak-to-strong curves (about "
         "doubles the time; the model does not depend on it)",
     )
+    parser.add_argument(
+        "--seed",
+        type=whole_number,
+        default=0,
+        help="run seed: 0 (the default) is the shipped model's recipe; another number trains a fresh run of the same "
+        "recipe from other random draws, to see how much its results vary",
+    )
     parser.add_argument("--threads", type=at_least_one, default=2, help="CPU threads for torch (default 2)")
 
 
-def at_least_one(text: str) -> int:
-    """A step or thread count; argparse turns the error into a usage message naming the option."""
+def whole_number(text: str) -> int:
+    """A count or seed; argparse turns the error into a usage message naming the option."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def at_least_one(text: str) -> int:
+    """A step or thread count."""
+    value = whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -64,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def settings_from(args: argparse.Namespace) -> TrainSettings:
-    """The run's settings: the full recipe or --quick, with the step overrides and the control only on request."""
+    """The run's settings: the full recipe or --quick, with the step overrides, the run seed and the control only on
+    request."""
     from app.train.trainer import QUICK, TrainSettings
 
     overrides = {
@@ -72,4 +88,5 @@ def settings_from(args: argparse.Namespace) -> TrainSettings:
         for name in ("vae_steps", "stage1_steps", "stage2_steps")
         if getattr(args, name) is not None
     }
-    return replace(QUICK if args.quick else TrainSettings(), **overrides, run_control=args.with_control)
+    recipe = QUICK if args.quick else TrainSettings()
+    return replace(recipe, **overrides, run_control=args.with_control, seed=args.seed)

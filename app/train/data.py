@@ -13,6 +13,19 @@ from app.train.shapes_world import Scene, all_scenes, draw_scene
 
 # Training images use seeds from here on; DemoBench and validation use seeds far below it.
 TRAIN_SEED_BASE = 10_000_000
+# Every random stream of a training run (scene picks, drawings, initialisations, batches) has a number k; run seed r
+# uses stream r * RUN_STREAMS + k, so run 0 keeps the recipe's original seeds and no two runs share a drawing.
+RUN_STREAMS = 1_000
+
+
+def run_stream(run: int, stream: int) -> int:
+    """Seed of stream `stream` in training run `run`."""
+    return run * RUN_STREAMS + stream
+
+
+def first_drawing_seed(stream: int) -> int:
+    """Each stream draws its training images from its own million seeds, all far above the validation seeds."""
+    return TRAIN_SEED_BASE + stream * 1_000_000
 
 
 def to_tensor(images: list) -> torch.Tensor:
@@ -50,11 +63,11 @@ def encode_latents(vae: AutoencoderKL, pixels: torch.Tensor, batch: int = 64) ->
 
 
 def make_latent_set(vae: AutoencoderKL, count: int, width: int, height: int, seed: int) -> LatentSet:
-    """`count` random scenes at `width`×`height`, encoded; prompt ids index `all_scenes()`."""
+    """`count` random scenes at `width`×`height` from stream `seed`, encoded; prompt ids index `all_scenes()`."""
     rng = random.Random(seed)
     scenes = all_scenes()
     ids = [rng.randrange(len(scenes)) for _ in range(count)]
-    seeds = [TRAIN_SEED_BASE + seed * 1_000_000 + i for i in range(count)]
+    seeds = [first_drawing_seed(seed) + i for i in range(count)]
     latents = []
     for start in range(0, count, 256):
         pixels = draw_batch([scenes[i] for i in ids[start : start + 256]], width, height, seeds[start : start + 256])

@@ -16,7 +16,7 @@ from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS
 from app.core.sizes import size_for_aspect
 from app.model.kv_compression import KVCompressionConfig, apply_kv_compression
 from app.train.architecture import LOW_RESOLUTION, NATIVE_RESOLUTION, build_transformer, build_vae
-from app.train.data import make_latent_set, to_images
+from app.train.data import make_latent_set, run_stream, to_images
 from app.train.demobench import BENCH_SIZE, accuracy, bench_items, group_by_size, run_with_engine
 from app.train.export import save_demo_pipeline
 from app.train.report import curves_svg
@@ -66,6 +66,9 @@ class TrainSettings:
     width: int = 128
     layers: int = 6
     run_control: bool = False  # the from-scratch control: the weak-to-strong curves, not the model
+    # Moves every random stream of the run (initialisations, drawn images, batches, noise); 0 is the shipped recipe.
+    # Another seed is a fresh run of the same recipe, which shows how much its results vary from run to run.
+    seed: int = 0
 
 
 QUICK = TrainSettings(
@@ -105,9 +108,13 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
 
     # 1. Tokenizer and frozen text encoder; every prompt of the world is encoded once.
     t = time.perf_counter()
+
+    def stream(number: int) -> int:
+        return run_stream(settings.seed, number)
+
     work = Path(tempfile.mkdtemp(prefix="pixart-demo-"))
     tokenizer = build_tokenizer(work / "tokenizer")
-    text_encoder = build_text_encoder(len(tokenizer))
+    text_encoder = build_text_encoder(len(tokenizer), seed=stream(0))
     prompts = [scene.prompt for scene in all_scenes()] + [""]
     table = PromptTable(*encode_prompts(tokenizer, text_encoder, prompts, PROMPT_TOKENS))
     t = lap("text", t)
@@ -118,8 +125,8 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     items = validation[: settings.eval_items]
 
     # 2. VAE on shapes crops; its scaling factor from the latent std.
-    vae = build_vae()
-    train_vae(vae, settings.vae_steps, settings.vae_batch, LOW_RESOLUTION, log)
+    vae = build_vae(seed=stream(0))
+    train_vae(vae, settings.vae_steps, settings.vae_batch, LOW_RESOLUTION, log, run=settings.seed)
     vae.requires_grad_(False)
     log(f"vae scaling factor {calibrate_scaling(vae, NATIVE_RESOLUTION):.4f}")
     vae_ceiling = roundtrip_accuracy(vae, items)
@@ -127,18 +134,20 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     t = lap("vae", t)
 
     # 3. Latents: stage 1 square at low resolution, stage 2 at the native bins.
-    low = make_latent_set(vae, settings.stage1_images, LOW_RESOLUTION, LOW_RESOLUTION, seed=1)
+    low = make_latent_set(vae, settings.stage1_images, LOW_RESOLUTION, LOW_RESOLUTION, seed=stream(1))
     bins = [size_for_aspect(*aspect, NATIVE_RESOLUTION) for aspect in STAGE2_ASPECTS]
-    high = [make_latent_set(vae, settings.stage2_images_per_bin, w, h, seed=2 + i) for i, (w, h) in enumerate(bins)]
+    high = [
+        make_latent_set(vae, settings.stage2_images_per_bin, w, h, seed=stream(2 + i)) for i, (w, h) in enumerate(bins)
+    ]
     t = lap("latents", t)
 
     def evaluate(model: torch.nn.Module) -> dict[str, float]:
         return accuracy(items, bench_images(model, vae, table, items))
 
     # 4. Stage 1, "weak": low resolution, square, no compression.
-    weak = build_transformer(LOW_RESOLUTION, settings.width, settings.layers)
+    weak = build_transformer(LOW_RESOLUTION, settings.width, settings.layers, seed=stream(0))
     schedule = Schedule(steps=settings.stage1_steps, batch=settings.stage1_batch, lr=settings.lr)
-    weak, _ = train_transformer(weak, [low], [1.0], table, schedule, None, log, "stage1", seed=1)
+    weak, _ = train_transformer(weak, [low], [1.0], table, schedule, None, log, "stage1", seed=stream(1))
     t = lap("stage1", t)
 
     # 5. Stage 2, "strong": from stage 1, native bins, KV compression on the deeper half (average init).
@@ -152,22 +161,22 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
         cooldown=settings.stage2_cooldown,
         eval_every=settings.eval_every,
     )
-    restarts = [(replace(schedule, steps=n), RESTART_SEED + i) for i, n in enumerate(settings.stage2_restarts)]
-    cycles = [(schedule, 0), *restarts]
+    restarts = [(replace(schedule, steps=n), stream(RESTART_SEED + i)) for i, n in enumerate(settings.stage2_restarts)]
+    cycles = [(schedule, stream(0)), *restarts]
     strong, strong_curve = train_in_cycles(strong, high, list(STAGE2_WEIGHTS), table, cycles, evaluate, log, "stage2")
     t = lap("stage2", t)
 
     # 6. Control: stage 2's setup from scratch, same steps.
     control_curve = Curve()
     if settings.run_control:
-        control = build_transformer(NATIVE_RESOLUTION, settings.width, settings.layers, seed=1)
+        control = build_transformer(NATIVE_RESOLUTION, settings.width, settings.layers, seed=stream(1))
         apply_kv_compression(control, kv_layers(settings.layers))
         _, control_curve = train_in_cycles(control, high, list(STAGE2_WEIGHTS), table, cycles, evaluate, log, "control")
         t = lap("control", t)
 
     # 7. Sharpen the decoder's colors on the frozen latent space (after the curves, so both runs were scored
     # with the same decoder).
-    refine_decoder(vae, settings.decoder_steps, settings.vae_batch, LOW_RESOLUTION, log)
+    refine_decoder(vae, settings.decoder_steps, settings.vae_batch, LOW_RESOLUTION, log, run=settings.seed)
     vae_refined = roundtrip_accuracy(vae, items)
     log(f"vae round trip after decoder refinement: {vae_refined:.3f}")
 

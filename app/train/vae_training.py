@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 from diffusers import AutoencoderKL
 
-from app.train.data import TRAIN_SEED_BASE, draw_batch
+from app.train.data import draw_batch, first_drawing_seed, run_stream
 from app.train.shapes_world import BACKGROUNDS, Scene, all_scenes
 
 KL_WEIGHT = 1e-6  # as small as latent-diffusion VAEs use: the latents stay close to deterministic
@@ -67,23 +67,37 @@ def _fit(
 
 
 def train_vae(
-    vae: AutoencoderKL, steps: int, batch: int, resolution: int, log: Callable[[str], None], lr: float = 2e-3
+    vae: AutoencoderKL,
+    steps: int,
+    batch: int,
+    resolution: int,
+    log: Callable[[str], None],
+    lr: float = 2e-3,
+    run: int = 0,
 ) -> float:
-    """Train in place on whole scenes drawn at `resolution` (the VAE is convolutional); returns the last MSE."""
+    """Train in place on whole scenes drawn at `resolution` (the VAE is convolutional); returns the last MSE.
+
+    `run` is the training run's seed (its scene picks and drawings)."""
 
     def reconstruct(pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         posterior = vae.encode(pixels).latent_dist
         return vae.decode(posterior.sample()).sample, KL_WEIGHT * posterior.kl().mean()
 
     vae.train()
-    seeds = (1, TRAIN_SEED_BASE - 1_000_000)
+    seeds = (run_stream(run, 1), first_drawing_seed(run_stream(run, -1)))
     mse = _fit(list(vae.parameters()), reconstruct, steps, batch, resolution, lr, seeds, "vae", log)
     vae.eval()
     return mse
 
 
 def refine_decoder(
-    vae: AutoencoderKL, steps: int, batch: int, resolution: int, log: Callable[[str], None], lr: float = 1e-3
+    vae: AutoencoderKL,
+    steps: int,
+    batch: int,
+    resolution: int,
+    log: Callable[[str], None],
+    lr: float = 1e-3,
+    run: int = 0,
 ) -> float:
     """Train only the decoder on the frozen encoder's posterior means, the latents the transformer learns.
 
@@ -101,7 +115,7 @@ def refine_decoder(
     for param in params:
         param.requires_grad_(True)
     vae.decoder.train()
-    seeds = (3, TRAIN_SEED_BASE - 3_000_000)
+    seeds = (run_stream(run, 3), first_drawing_seed(run_stream(run, -3)))
     mse = _fit(params, reconstruct, steps, batch, resolution, lr, seeds, "decoder", log)
     vae.requires_grad_(False).eval()
     return mse
@@ -109,11 +123,13 @@ def refine_decoder(
 
 @torch.no_grad()
 def calibrate_scaling(vae: AutoencoderKL, resolution: int, count: int = 128) -> float:
-    """Set the VAE's scaling factor to 1/std of its latents, as Stable Diffusion's 0.18215 was chosen."""
+    """Set the VAE's scaling factor to 1/std of its latents, as Stable Diffusion's 0.18215 was chosen.
+
+    A measurement, not training: the same scenes for every run seed."""
     rng = random.Random(2)
     scenes = all_scenes()
     picked = [scenes[rng.randrange(len(scenes))] for _ in range(count)]
-    pixels = draw_batch(picked, resolution, resolution, [TRAIN_SEED_BASE - 2_000_000 + i for i in range(count)])
+    pixels = draw_batch(picked, resolution, resolution, [first_drawing_seed(-2) + i for i in range(count)])
     latents = vae.encode(pixels).latent_dist.mean
     factor = float(1.0 / latents.std())
     vae.register_to_config(scaling_factor=factor)

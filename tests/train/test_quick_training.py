@@ -50,3 +50,16 @@ def test_quick_model_loads_through_the_normal_loader(quick_model: Path) -> None:
     assert components.info.kv_config is not None and components.info.kv_config.layers == (1,)
     ids = components.tokenizer("a small red circle in the center on a white background").input_ids
     assert ids[-1] == components.tokenizer.eos_token_id and components.tokenizer.unk_token_id not in ids
+
+
+def test_another_run_seed_trains_another_model_from_the_same_recipe(quick_model: Path, tmp_path: Path) -> None:
+    """--seed moves the initialisations, drawn images and batches: the same recipe, different weights."""
+    from safetensors.torch import load_file
+
+    out = tmp_path / "seed1"
+    assert main(["train-demo", "--quick", "--seed", "1", "--out", str(out), "--threads", "1"]) == 0
+    assert json.loads((out / "training_report.json").read_text())["settings"]["seed"] == 1
+    for part in ("vae/diffusion_pytorch_model.safetensors", "transformer/diffusion_pytorch_model.safetensors"):
+        first, other = load_file(quick_model / part), load_file(out / part)
+        assert first.keys() == other.keys()
+        assert any(not first[name].equal(other[name]) for name in first), part

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app.cli import build_parser
@@ -19,6 +21,19 @@ def test_the_default_run_trains_the_full_recipe_without_the_control() -> None:
     assert settings_from(parse()) == TrainSettings()
     assert not settings_from(parse()).run_control
     assert settings_from(parse("--with-control")).run_control
+
+
+def test_the_run_seed_defaults_to_the_shipped_recipe_and_passes_through() -> None:
+    assert settings_from(parse()).seed == 0
+    assert settings_from(parse("--seed", "3")).seed == 3
+    assert settings_from(parse("--quick", "--seed", "3")) == replace(QUICK, seed=3)
+
+
+def test_a_negative_seed_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse("--seed", "-1")
+    assert exit_info.value.code == 2
+    assert "argument --seed: must not be negative, got -1" in capsys.readouterr().err
 
 
 def test_quick_and_step_overrides_apply_on_top_of_the_chosen_recipe() -> None:
