@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed",
         type=whole_number,
         default=0,
-        help="run seed: 0 (the default) is the shipped model's recipe; another number trains a fresh run of the same "
+        help="run seed: 0 (the default) uses the recipe's own seeds; another number trains a fresh run of the same "
         "recipe from other random draws, to see how much its results vary",
     )
     parser.add_argument("--threads", type=at_least_one, default=2, help="CPU threads for torch (default 2)")

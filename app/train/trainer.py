@@ -68,7 +68,7 @@ class TrainSettings:
     width: int = 128
     layers: int = 6
     run_control: bool = False  # the from-scratch control: the weak-to-strong curves, not the model
-    # Moves every random stream of the run (initialisations, drawn images, batches, noise); 0 is the shipped recipe.
+    # Moves every random stream of the run (initialisations, drawn images, batches, noise); 0 is the recipe's own.
     # Another seed is a fresh run of the same recipe, which shows how much its results vary from run to run.
     seed: int = 0
 
