@@ -108,12 +108,11 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
         log(f"{name} done in {timings[name]:.0f}s")
         return time.perf_counter()
 
-    # 1. Tokenizer and frozen text encoder; every prompt of the world is encoded once.
-    t = time.perf_counter()
-
     def stream(number: int) -> int:
         return run_stream(settings.seed, number)
 
+    # 1. Tokenizer and frozen text encoder; every prompt of the world is encoded once.
+    t = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="pixart-demo-"))
     tokenizer = build_tokenizer(work / "tokenizer")
     text_encoder = build_text_encoder(len(tokenizer), seed=stream(0))

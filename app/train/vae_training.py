@@ -36,23 +36,25 @@ def _fit(
     batch: int,
     resolution: int,
     lr: float,
-    seeds: tuple[int, int],
+    stream: int,
+    run: int,
     name: str,
     log: Callable[[str], None],
 ) -> float:
     """The loop both VAE trainings share: object-weighted L1+L2 on freshly drawn scenes, AdamW, cosine decay.
 
-    `reconstruct(pixels)` returns the reconstruction and any extra loss term; `seeds` are the scene picker's seed
-    and the first drawing seed. Returns the last batch's MSE.
+    `reconstruct(pixels)` returns the reconstruction and any extra loss term. Scenes are picked from stream `stream`
+    of training run `run` and drawn from stream `-stream`. Returns the last batch's MSE.
     """
-    rng = random.Random(seeds[0])
+    rng = random.Random(run_stream(run, stream))
+    first_seed = first_drawing_seed(run_stream(run, -stream))
     scenes = all_scenes()
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     # Cosine decay: the last steps settle the exact colors, which DemoBench reads from the decoded pixels.
     decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1), eta_min=lr / 20)
     mse = float("nan")
     for step in range(steps):
-        pixels, weight = _weighted_batch(scenes, rng, seeds[1] + step * batch, batch, resolution)
+        pixels, weight = _weighted_batch(scenes, rng, first_seed + step * batch, batch, resolution)
         recon, extra_loss = reconstruct(pixels)
         error = recon - pixels
         loss = (weight * (error.abs() + error.pow(2))).mean() + extra_loss
@@ -84,8 +86,7 @@ def train_vae(
         return vae.decode(posterior.sample()).sample, KL_WEIGHT * posterior.kl().mean()
 
     vae.train()
-    seeds = (run_stream(run, 1), first_drawing_seed(run_stream(run, -1)))
-    mse = _fit(list(vae.parameters()), reconstruct, steps, batch, resolution, lr, seeds, "vae", log)
+    mse = _fit(list(vae.parameters()), reconstruct, steps, batch, resolution, lr, 1, run, "vae", log)
     vae.eval()
     return mse
 
@@ -115,8 +116,7 @@ def refine_decoder(
     for param in params:
         param.requires_grad_(True)
     vae.decoder.train()
-    seeds = (run_stream(run, 3), first_drawing_seed(run_stream(run, -3)))
-    mse = _fit(params, reconstruct, steps, batch, resolution, lr, seeds, "decoder", log)
+    mse = _fit(params, reconstruct, steps, batch, resolution, lr, 3, run, "decoder", log)
     vae.requires_grad_(False).eval()
     return mse
 

@@ -23,7 +23,7 @@ def test_the_default_run_trains_the_full_recipe_without_the_control() -> None:
     assert settings_from(parse("--with-control")).run_control
 
 
-def test_the_run_seed_defaults_to_the_shipped_recipe_and_passes_through() -> None:
+def test_the_run_seed_defaults_to_the_recipes_own_seeds_and_passes_through() -> None:
     assert settings_from(parse()).seed == 0
     assert settings_from(parse("--seed", "3")).seed == 3
     assert settings_from(parse("--quick", "--seed", "3")) == replace(QUICK, seed=3)
