@@ -17,6 +17,27 @@ CAPTION_DROPOUT = 0.1  # the unconditional branch that classifier-free guidance 
 # The object covers a few latent cells; unweighted, the loss is all background and objects come last.
 OBJECT_LOSS_WEIGHT = 10.0
 OBJECT_LATENT_DEVIATION = 0.5  # scaled-latent distance from the border's median that marks an object cell
+# Epsilon MSE weighs an error in the clean image by the SNR, so the noisy steps where color and layout are decided
+# barely count. Each timestep's loss is multiplied by 1 + 1/SNR (v-prediction's weighting of the same error), capped
+# at this. From seed 1's stage 1, stage 2's first cycle (2 800 steps) reached color / size / shape 86.1 / 93.5 /
+# 68.5 % with it against 75.9 / 87.0 / 61.1 % without (108 validation items, guidance 4.5).
+NOISE_LEVEL_WEIGHT_CAP = 5.0
+
+
+def noise_level_weights(alphas_cumprod: torch.Tensor) -> torch.Tensor:
+    """Loss weight per training timestep (T,): min(1 + 1/SNR, cap), scaled to mean 1 so the learning rate keeps
+    its meaning."""
+    snr = alphas_cumprod / (1 - alphas_cumprod)
+    weights = torch.clamp(1 + 1 / snr, max=NOISE_LEVEL_WEIGHT_CAP)
+    return weights / weights.mean()
+
+
+def stratified_timesteps(batch: int, count: int, generator: torch.Generator) -> torch.Tensor:
+    """`batch` timesteps in [0, count), one from each of `batch` equal strata in random order: the batch covers
+    the noise levels evenly (a low-discrepancy sampler, as in Kingma et al.'s VDM), so its loss varies less."""
+    offset = torch.rand(1, generator=generator)
+    positions = (offset + torch.arange(batch) / batch) % 1.0
+    return (positions * count).long()[torch.randperm(batch, generator=generator)]
 
 
 def object_weights(clean: torch.Tensor) -> torch.Tensor:
@@ -76,6 +97,7 @@ def train_transformer(
 ) -> tuple[PixArtTransformer2DModel, Curve]:
     """Train `model` in place; returns its EMA copy (what is evaluated and shipped) and the DemoBench curve."""
     noise_schedule = training_scheduler()
+    timestep_weights = noise_level_weights(noise_schedule.alphas_cumprod)
     generator = torch.Generator().manual_seed(seed)
     ema = copy.deepcopy(model).requires_grad_(False).eval()
     params = [p for p in model.parameters() if p.requires_grad]
@@ -95,7 +117,7 @@ def train_transformer(
         prompt_ids = chosen.prompt_ids[index].clone()
         dropped = torch.rand(schedule.batch, generator=generator) < CAPTION_DROPOUT
         prompt_ids[dropped] = prompts.empty_id
-        timesteps = torch.randint(0, noise_schedule.config.num_train_timesteps, (schedule.batch,), generator=generator)
+        timesteps = stratified_timesteps(schedule.batch, noise_schedule.config.num_train_timesteps, generator)
         noise = torch.randn(clean.shape, generator=generator)
         noisy = noise_schedule.add_noise(clean, noise, timesteps)
         output = model(
@@ -104,7 +126,8 @@ def train_transformer(
             encoder_attention_mask=prompts.masks[prompt_ids],
             timestep=timesteps,
         ).sample  # (B, 8, h, w): epsilon, then the sigma channels, which DPM-Solver does not use
-        loss = (object_weights(clean) * (output[:, :4] - noise).pow(2)).mean()
+        loss_weights = timestep_weights[timesteps].view(-1, 1, 1, 1) * object_weights(clean)  # (B, 1, h, w)
+        loss = (loss_weights * (output[:, :4] - noise).pow(2)).mean()
         for group in optimizer.param_groups:
             group["lr"] = schedule.lr * learning_rate_factor(schedule, step)
         optimizer.zero_grad(set_to_none=True)
