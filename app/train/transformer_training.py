@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import torch
-from diffusers import PixArtTransformer2DModel
+from diffusers import DDPMScheduler, PixArtTransformer2DModel
+from diffusers.training_utils import compute_snr
 
 from app.train.architecture import training_scheduler
 from app.train.data import LatentSet
@@ -24,10 +25,10 @@ OBJECT_LATENT_DEVIATION = 0.5  # scaled-latent distance from the border's median
 NOISE_LEVEL_WEIGHT_CAP = 5.0
 
 
-def noise_level_weights(alphas_cumprod: torch.Tensor) -> torch.Tensor:
+def noise_level_weights(noise_schedule: DDPMScheduler) -> torch.Tensor:
     """Loss weight per training timestep (T,): min(1 + 1/SNR, cap), scaled to mean 1 so the learning rate keeps
     its meaning."""
-    snr = alphas_cumprod / (1 - alphas_cumprod)
+    snr = compute_snr(noise_schedule, torch.arange(noise_schedule.config.num_train_timesteps))
     weights = torch.clamp(1 + 1 / snr, max=NOISE_LEVEL_WEIGHT_CAP)
     return weights / weights.mean()
 
@@ -97,7 +98,7 @@ def train_transformer(
 ) -> tuple[PixArtTransformer2DModel, Curve]:
     """Train `model` in place; returns its EMA copy (what is evaluated and shipped) and the DemoBench curve."""
     noise_schedule = training_scheduler()
-    timestep_weights = noise_level_weights(noise_schedule.alphas_cumprod)
+    timestep_weights = noise_level_weights(noise_schedule)
     generator = torch.Generator().manual_seed(seed)
     ema = copy.deepcopy(model).requires_grad_(False).eval()
     params = [p for p in model.parameters() if p.requires_grad]

@@ -23,7 +23,7 @@ def test_weights_are_one_plus_inverse_snr_capped_and_mean_one() -> None:
     snr = alphas / (1 - alphas)
     expected = np.minimum(1 + 1 / snr, NOISE_LEVEL_WEIGHT_CAP)
     expected /= expected.mean()
-    weights = noise_level_weights(training_scheduler().alphas_cumprod)
+    weights = noise_level_weights(training_scheduler())
     assert weights.shape == (1000,)
     np.testing.assert_allclose(weights.numpy(), expected, rtol=1e-4)
     assert float(weights.mean()) == pytest.approx(1.0, abs=1e-5)
@@ -31,10 +31,11 @@ def test_weights_are_one_plus_inverse_snr_capped_and_mean_one() -> None:
 
 def test_noisy_steps_weigh_up_to_the_cap_times_the_clean_ones() -> None:
     """Weights never fall as the noise grows; the noisiest steps get the cap's multiple of the cleanest."""
-    weights = noise_level_weights(training_scheduler().alphas_cumprod)
+    schedule = training_scheduler()
+    weights = noise_level_weights(schedule)
     assert bool((weights[1:] >= weights[:-1] - 1e-6).all())
     assert float(weights[-1] / weights[0]) == pytest.approx(NOISE_LEVEL_WEIGHT_CAP, rel=1e-3)
-    snr = training_scheduler().alphas_cumprod / (1 - training_scheduler().alphas_cumprod)
+    snr = schedule.alphas_cumprod / (1 - schedule.alphas_cumprod)
     capped = snr < 1 / (NOISE_LEVEL_WEIGHT_CAP - 1)  # where 1 + 1/SNR exceeds the cap
     assert 0 < int(capped.sum()) < 1000
     assert torch.allclose(weights[capped], weights[-1])
