@@ -91,24 +91,34 @@ def _run(args: argparse.Namespace, device: torch.device, argv: list[str] | None)
                 rows.append(Row.skip(name, "family crashed", f"{type(error).__name__}: {error}"))
             durations[name] = round(time.perf_counter() - family_started, 1)
             log(f"{name}: done in {durations[name]:.0f} s")
+            # Written after every family, so a run stopped by a time limit keeps what it measured.
+            total = round(time.perf_counter() - started, 1)
+            if args.json is not None:
+                finished = len(durations) == len(args.only or FAMILIES)
+                report = {
+                    "command": shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]),
+                    "date": started_at.isoformat(timespec="seconds"),
+                    "complete": finished,
+                    "quick": args.quick,
+                    "smoke": args.smoke,
+                    "clock": ctx.clock_name,
+                    "machine": machine,
+                    "durations_s": durations,
+                    "total_s": total,
+                    "rows": [row.to_dict() for row in rows],
+                }
+                _write_report(args.json, report)
     print(format_table(rows))
-    total = round(time.perf_counter() - started, 1)
     print(f"\n{len(rows)} rows in {total:.0f} s on {machine['device_name']} ({machine['device']})")
-    if args.json is not None:
-        report = {
-            "command": shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]),
-            "date": started_at.isoformat(timespec="seconds"),
-            "quick": args.quick,
-            "smoke": args.smoke,
-            "clock": ctx.clock_name,
-            "machine": machine,
-            "durations_s": durations,
-            "total_s": total,
-            "rows": [row.to_dict() for row in rows],
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
     return 1 if crashed else 0
+
+
+def _write_report(path: Path, report: dict) -> None:
+    """The report as JSON, replacing the file in one step so a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+    partial.replace(path)
 
 
 if __name__ == "__main__":

@@ -19,13 +19,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from diffusers import PixArtSigmaPipeline
+from diffusers.utils.torch_utils import randn_tensor
 
 from app.core.engine_options import DeviceChoice, EngineOptions, Precision
 from app.core.request import GenerationRequest, KVCompressionMode
 from app.engine.pipeline import Pipeline
 from app.engine.schedulers import make_scheduler
 from benchmarks.harness import Context, Row, alternate, in_memory_units, median, paired_ratios
-from benchmarks.models import pipeline_folder
+from benchmarks.models import pipeline_folder, xl_components
 from benchmarks.system import ChildError, current_rss, peak_rss, reset_peak_rss, run_child
 
 FAMILY = "engine"
@@ -71,7 +72,17 @@ def run_engine(engine: Pipeline, request: GenerationRequest) -> np.ndarray:
 
 
 def run_diffusers(reference: PixArtSigmaPipeline, request: GenerationRequest) -> np.ndarray:
-    """diffusers' image for the same request as pixels."""
+    """diffusers' image for the same request as pixels, from the engine's initial latents.
+
+    diffusers draws its noise in the sampling dtype, the engine in float32 then casts it (so a seed means one image
+    on every device and dtype); in bf16 the two noises differ and 20 steps turn that into a different image. Passing
+    the engine's noise makes the pixel difference a check of the sampling itself, at the cost of one draw either way.
+    """
+    transformer = reference.transformer
+    factor = reference.vae_scale_factor
+    shape = (1, transformer.config.in_channels, request.height // factor, request.width // factor)
+    generator = torch.Generator("cpu").manual_seed(request.seed)
+    noise = randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=torch.float32)
     output = reference(
         prompt=request.prompt,
         negative_prompt=request.negative_prompt,
@@ -79,7 +90,7 @@ def run_diffusers(reference: PixArtSigmaPipeline, request: GenerationRequest) ->
         guidance_scale=request.guidance_scale,
         width=request.width,
         height=request.height,
-        generator=torch.Generator("cpu").manual_seed(request.seed),
+        latents=noise.to(transformer.device, transformer.dtype),
         clean_caption=False,
         use_resolution_binning=False,
         output_type="pil",
@@ -94,26 +105,60 @@ def _counted(action: Callable[[int], object]) -> Callable[[], object]:
 
 
 def run(ctx: Context) -> list[Row]:
-    """Alternated timings of engine (previews off and on) and diffusers, their ratio, and both peak memories."""
+    """The demo-sized comparison (previews off and on, and peak memory); on a GPU also PixArt-Σ XL at 1024²."""
     folder, origin = pipeline_folder(ctx.work)
     steps = 2 if ctx.smoke else 20
     engine, reference = load_pair(folder, ctx.device)
-    previewing = Pipeline(engine.components, replace(engine.options, preview_every=2), engine.device, engine.dtype)
-    assert engine.components.transformer is reference.transformer  # one set of weights serves both
+    rows = compare(ctx, engine, reference, origin, steps, with_previews=True)
+    rows += _memory_rows(ctx, folder, engine, reference, steps)
+    engine.close()
+    if ctx.is_cuda:
+        rows += xl_rows(ctx, steps)
+    return rows
 
+
+def xl_rows(ctx: Context, steps: int) -> list[Row]:
+    """The comparison at the size that matters on a GPU: PixArt-Σ XL, T5-XXL and the SDXL VAE at 1024²."""
+    components = xl_components(ctx)
+    engine = Pipeline(components, EngineOptions(preview_every=0), ctx.device, ctx.half_dtype)
+    request = GenerationRequest(PROMPT)
+    reference = PixArtSigmaPipeline(
+        tokenizer=components.tokenizer,
+        text_encoder=components.text_encoder,
+        vae=components.vae,
+        transformer=components.transformer,
+        scheduler=make_scheduler(request.scheduler, components.scheduler.config),
+    )
+    reference.set_progress_bar_config(disable=True)
+    rows = compare(ctx, engine, reference, "PixArt-Σ XL (random weights)", steps, with_previews=False)
+    peaks = {which: _cuda_peak(which, engine, reference, steps) for which in ("engine", "diffusers")}
+    rows += [
+        Row(
+            FAMILY, f"peak GPU memory of one XL 1024² request, {which}", *in_memory_units(peaks[which]), "above weights"
+        )
+        for which in ("engine", "diffusers")
+    ]
+    ratio = peaks["engine"] / max(1, peaks["diffusers"])
+    rows.append(Row(FAMILY, "peak GPU memory of one XL request, engine ÷ diffusers", ratio, "×", data={"peaks": peaks}))
+    return rows
+
+
+def compare(
+    ctx: Context, engine: Pipeline, reference: PixArtSigmaPipeline, origin: str, steps: int, with_previews: bool
+) -> list[Row]:
+    """Alternated end-to-end timings of the engine (and with previews every 2 steps) against diffusers."""
+    assert engine.components.transformer is reference.transformer  # one set of weights serves both
     first = make_request(engine, 0, steps)
     difference = int(np.abs(run_engine(engine, first).astype(int) - run_diffusers(reference, first)).max())
     ctx.log(f"engine: {origin}, {first.width}×{first.height}, {steps} steps; images differ by ≤ {difference}/255")
-    times = alternate(
-        ctx,
-        {
-            "engine": _counted(lambda k: run_engine(engine, make_request(engine, k, steps))),
-            "engine with previews": _counted(lambda k: run_engine(previewing, make_request(engine, k, steps))),
-            "diffusers": _counted(lambda k: run_diffusers(reference, make_request(engine, k, steps))),
-        },
-        repeats=ctx.repeats(15, 5),
-        warmup=1,
-    )
+    contestants = {
+        "engine": _counted(lambda k: run_engine(engine, make_request(engine, k, steps))),
+        "diffusers": _counted(lambda k: run_diffusers(reference, make_request(engine, k, steps))),
+    }
+    if with_previews:
+        previewing = Pipeline(engine.components, replace(engine.options, preview_every=2), engine.device, engine.dtype)
+        contestants["engine with previews"] = _counted(lambda k: run_engine(previewing, make_request(engine, k, steps)))
+    times = alternate(ctx, contestants, repeats=ctx.repeats(15, 5), warmup=1)
     what = f"{origin}, {first.width}², {steps} steps, {str(engine.dtype).removeprefix('torch.')}"
     rows = [
         Row(
@@ -125,13 +170,13 @@ def run(ctx: Context) -> list[Row]:
             data={"times": times},
         )
     ]
-    for name in ("engine", "engine with previews"):
+    for name in [name for name in contestants if name != "diffusers"]:
         ratios = paired_ratios(times[name], times["diffusers"])
         ratio = median(ratios)
         rows.append(
             Row(
                 FAMILY,
-                f"{name} ÷ diffusers, end to end",
+                f"{name} ÷ diffusers, end to end ({origin}, {first.width}²)",
                 ratio,
                 "×",
                 compare=f"{median(times[name]):.3g} s vs {median(times['diffusers']):.3g} s",
@@ -140,8 +185,6 @@ def run(ctx: Context) -> list[Row]:
                 data={"ratios": ratios, "max_pixel_difference": difference},
             )
         )
-    rows += _memory_rows(ctx, folder, engine, reference, steps)
-    engine.close()
     return rows
 
 

@@ -19,7 +19,7 @@ import torch
 
 from app.core.engine_options import VaeTiling
 from app.core.errors import InsufficientMemoryError
-from app.engine.memory import vae_activation_bytes
+from app.engine.memory import vae_activation_bytes, vae_tiled_activation_bytes
 from app.engine.vae_decode import OVERLAP_LATENTS, TILE_LATENTS, decode_latents
 from benchmarks.harness import Context, Row, in_memory_units
 from benchmarks.models import random_vae
@@ -76,8 +76,10 @@ def decode_once(case: DecodeCase, device: torch.device, dtype: torch.dtype, smok
     latent = case.side // VAE_FACTOR
     latents = torch.randn(1, 4, latent, latent, generator=torch.Generator().manual_seed(0)).to(device, dtype)
     tiling = VaeTiling.ON if case.tiled else VaeTiling.OFF
-    estimate_side = min(case.side, case.tile * VAE_FACTOR) if case.tiled else case.side
-    estimate = vae_activation_bytes(vae, estimate_side, estimate_side, dtype, device)
+    if case.tiled:
+        estimate = vae_tiled_activation_bytes(vae, case.side, case.side, case.tile * VAE_FACTOR, dtype, device)
+    else:
+        estimate = vae_activation_bytes(vae, case.side, case.side, dtype, device)
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -130,6 +132,7 @@ def vae_rows(ctx: Context) -> list[Row]:
             if ctx.is_cuda:
                 torch.cuda.empty_cache()
             continue
+        peak = max(peak, 1)  # a decode that fitted in memory freed just before reads as 0 bytes
         measured[case] = (peak, seconds)
         rows.append(
             Row(

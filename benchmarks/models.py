@@ -1,4 +1,4 @@
-"""The models the benchmarks run: PixArt-Σ XL and the SDXL VAE with random weights, and a small pipeline folder."""
+"""The models the benchmarks run: PixArt-Σ XL, the SDXL VAE and T5-XXL (random weights), and a small pipeline."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from typing import Any
 
 import torch
 from diffusers import AutoencoderKL, PixArtTransformer2DModel
+from transformers import T5Config, T5EncoderModel
 
 from app.core.resources import demo_model_dir
+from app.model.catalog import ModelInfo
+from app.model.loading import PixArtComponents
+from benchmarks.harness import Context
 
 # The transformer config of PixArt-alpha/PixArt-Sigma-XL-2-1024-MS (diffusers layout).
 SIGMA_XL_CONFIG: dict[str, Any] = {
@@ -58,6 +62,24 @@ SDXL_VAE_CONFIG: dict[str, Any] = {
     "scaling_factor": 0.13025,
 }
 TINY_VAE_OVERRIDES: dict[str, Any] = {"block_out_channels": (8, 8, 16, 16), "norm_num_groups": 4, "layers_per_block": 1}
+
+# The text encoder PixArt-Σ ships: T5 v1.1 XXL's encoder, 4.7 B parameters.
+T5_XXL_CONFIG: dict[str, Any] = {
+    "vocab_size": 32128,
+    "d_model": 4096,
+    "d_kv": 64,
+    "d_ff": 10240,
+    "num_layers": 24,
+    "num_heads": 64,
+    "relative_attention_num_buckets": 32,
+    "relative_attention_max_distance": 128,
+    "feed_forward_proj": "gated-gelu",
+    "dropout_rate": 0.0,
+    "is_encoder_decoder": False,
+    "use_cache": False,
+    "tie_word_embeddings": False,
+}
+XL_NATIVE_RESOLUTION = 1024
 
 
 def dit_config(smoke: bool = False, **overrides: Any) -> dict[str, Any]:
@@ -119,3 +141,45 @@ def _save_random_pipeline(folder: Path, tokenizer_folder: Path) -> None:
         transformer.proj_out.weight.normal_(0, 0.5)
     spiece = tokenizer_folder / "spiece.model"
     save_demo_pipeline(folder, tokenizer, encoder, build_vae(), transformer, NATIVE_RESOLUTION, spiece, PIXART_GUIDANCE)
+
+
+def xl_components(ctx: Context) -> PixArtComponents:
+    """PixArt-Σ XL, the SDXL VAE and T5-XXL with random weights on the GPU in the sampling precision, built once a run.
+
+    The tokenizer is the demo's: token ids are all that matter to speed and memory.
+    """
+    if "xl_components" in ctx.cache:
+        return ctx.cache["xl_components"]
+    from app.train.architecture import sampling_scheduler
+    from app.train.text_model import build_tokenizer
+
+    folder = ctx.work / "xl-random"
+    folder.mkdir(exist_ok=True)
+    dtype = ctx.half_dtype
+    torch.manual_seed(0)
+    with torch.device(ctx.device):
+        encoder = T5EncoderModel(T5Config(**T5_XXL_CONFIG))
+    encoder = encoder.to(dtype).eval().requires_grad_(False)
+    if ctx.is_cuda:
+        torch.cuda.empty_cache()  # the float32 copy made at construction is gone
+    info = ModelInfo(
+        name="PixArt-Σ XL (random weights)",
+        path=folder,
+        native_resolution=XL_NATIVE_RESOLUTION,
+        is_demo=False,
+        has_trained_kv_weights=False,
+        kv_config=None,
+        size_bytes=0,
+        num_layers=SIGMA_XL_CONFIG["num_layers"],
+        source="folder",
+    )
+    components = PixArtComponents(
+        tokenizer=build_tokenizer(folder / "tokenizer"),
+        text_encoder=encoder,
+        vae=random_vae(ctx.device, dtype),
+        transformer=random_transformer(dit_config(), ctx.device, dtype),
+        scheduler=sampling_scheduler(),
+        info=info,
+    )
+    ctx.cache["xl_components"] = components
+    return components

@@ -11,70 +11,21 @@ import importlib.util
 from pathlib import Path
 
 import torch
-from transformers import T5Config, T5EncoderModel
 
 from app.core.engine_options import EngineOptions, VaeTiling
 from app.core.request import GenerationRequest
 from app.core.sizes import HighResMethod
 from app.engine.pipeline import Pipeline
-from app.model.catalog import ModelInfo
 from app.model.components import load_text_encoder
 from app.model.loading import PixArtComponents
 from benchmarks.harness import Context, Row
-from benchmarks.models import dit_config, random_transformer, random_vae
+from benchmarks.models import xl_components
 from benchmarks.system import GIB
 
 FAMILY = "memory"
 SIDE = 4096
 STEPS = 2  # memory does not depend on the number of steps
 PLACEMENTS = ("device", "cpu", "8bit")
-T5_XXL = {
-    "vocab_size": 32128,
-    "d_model": 4096,
-    "d_kv": 64,
-    "d_ff": 10240,
-    "num_layers": 24,
-    "num_heads": 64,
-    "relative_attention_num_buckets": 32,
-    "relative_attention_max_distance": 128,
-    "feed_forward_proj": "gated-gelu",
-    "dropout_rate": 0.0,
-    "is_encoder_decoder": False,
-    "use_cache": False,
-    "tie_word_embeddings": False,
-}
-
-
-def _components(ctx: Context, folder: Path) -> PixArtComponents:
-    """XL-sized components with random weights on the GPU, in the sampling precision."""
-    from app.train.architecture import sampling_scheduler
-    from app.train.text_model import build_tokenizer
-
-    dtype = ctx.half_dtype
-    torch.manual_seed(0)
-    with torch.device(ctx.device):
-        encoder = T5EncoderModel(T5Config(**T5_XXL))
-    encoder = encoder.to(dtype).eval().requires_grad_(False)
-    torch.cuda.empty_cache()  # the float32 copy made at construction is gone
-    info = ModelInfo(
-        name="PixArt-Σ XL (random weights)",
-        path=folder,
-        native_resolution=1024,
-        is_demo=False,
-        has_trained_kv_weights=False,
-        kv_config=None,
-        size_bytes=0,
-        num_layers=28,
-        source="folder",
-    )
-    return PixArtComponents(
-        tokenizer=build_tokenizer(folder / "tokenizer"),
-        text_encoder=encoder,
-        vae=random_vae(ctx.device, dtype),
-        transformer=random_transformer(dit_config(), ctx.device, dtype),
-        scheduler=sampling_scheduler(),
-        info=info,
-    )
 
 
 def _place_encoder(components: PixArtComponents, placement: str, ctx: Context, folder: Path) -> str:
@@ -102,10 +53,9 @@ def _place_encoder(components: PixArtComponents, placement: str, ctx: Context, f
 
 def request_rows(ctx: Context) -> list[Row]:
     """Peak GPU memory of a 4K request by path (direct, refine) for each encoder placement."""
-    folder = ctx.work / "xl-random"
-    folder.mkdir(exist_ok=True)
-    ctx.log("memory: building XL-sized components (T5-XXL, PixArt-Σ XL, SDXL VAE) with random weights")
-    components = _components(ctx, folder)
+    ctx.log("memory: XL-sized components (T5-XXL, PixArt-Σ XL, SDXL VAE) with random weights")
+    components = xl_components(ctx)
+    folder = components.info.path
     rows: list[Row] = []
     for placement in PLACEMENTS:
         reason = _place_encoder(components, placement, ctx, folder)
@@ -144,7 +94,7 @@ def request_rows(ctx: Context) -> list[Row]:
                     data={"peak_bytes": peak, "resident_bytes": resident},
                 )
             )
-    del components
+    del components, ctx.cache["xl_components"]  # the text encoder has moved; nothing later reuses them
     gc.collect()
     torch.cuda.empty_cache()
     return rows

@@ -13,12 +13,18 @@ from app.core.sizes import GenerationPath, SizePlan, tiers
 
 GIB = 1024**3
 MAX_TEXT_TOKENS = 300
-# Live tensors per transformer block relative to one hidden state: qkv (3), attention out (1), MLP (4), residuals (2).
-_BLOCK_ACTIVATION_FACTOR = 10
+# Live tensors per transformer block relative to one hidden state: qkv (3), attention out (1), MLP (4), residuals (2)
+# make ten by count; a whole 4K request with PixArt-Σ XL on an H200 peaked at twelve (docs/benchmarks.md), so we
+# plan for twelve.
+_BLOCK_ACTIVATION_FACTOR = 12
 # Live full-resolution feature maps of the VAE decoder's last up block. Four by count (input, two convs, upsample
-# output), but the measured CPU peak of an untiled SDXL-VAE decode was twice that (docs/benchmarks.md: the
-# estimate was 0.52× of it), so we plan for eight.
-_VAE_ACTIVATION_FACTOR = 8
+# output), but untiled SDXL-VAE decodes peaked at 7.5 on a CPU in float32 and at 9.5 on an H200 in bfloat16
+# (docs/benchmarks.md; cuDNN's convolution workspaces take the rest), so we plan for a little more than each.
+_VAE_ACTIVATION_FACTOR = {"cuda": 10}
+_VAE_ACTIVATION_FACTOR_ELSEWHERE = 8
+# Float32 values per pixel a tiled pass blends into: the weighted sum (3 channels), the weight sum (1) and the
+# normalised result (3).
+_BLEND_VALUES_PER_PIXEL = 7
 # Fraction of the free memory a job may plan to use: estimates are rough and allocators fragment.
 USABLE_FRACTION = 0.9
 
@@ -79,13 +85,22 @@ def vae_activation_bytes(vae: nn.Module, height: int, width: int, dtype: torch.d
     """Peak activation bytes of decoding (or encoding) one `width`×`height` image in one piece."""
     size = torch.empty((), dtype=dtype).element_size()
     channels = vae.config.block_out_channels[0]
-    total = _VAE_ACTIVATION_FACTOR * channels * height * width * size
+    factor = _VAE_ACTIVATION_FACTOR.get(device.type, _VAE_ACTIVATION_FACTOR_ELSEWHERE)
+    total = factor * channels * height * width * size
     total += 3 * height * width * 4  # the float32 image the decode hands back
     if device.type == "mps":
         factor = 2 ** (len(vae.config.block_out_channels) - 1)
         latent_tokens = (height // factor) * (width // factor)
         total += latent_tokens * latent_tokens * size  # mid-block attention scores
     return total
+
+
+def vae_tiled_activation_bytes(
+    vae: nn.Module, height: int, width: int, tile_pixels: int, dtype: torch.dtype, device: torch.device
+) -> int:
+    """Peak activation bytes of a tiled decode (or encode): one tile's pass plus the float32 image it blends into."""
+    tile = vae_activation_bytes(vae, min(height, tile_pixels), min(width, tile_pixels), dtype, device)
+    return tile + _BLEND_VALUES_PER_PIXEL * height * width * 4
 
 
 def suggestions(plan: SizePlan, native_resolution: int, tiling: VaeTiling, text_encoder_on_device: bool) -> list[str]:

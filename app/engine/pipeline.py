@@ -33,6 +33,7 @@ from app.engine.memory import (
     suggestions,
     transformer_activation_bytes,
     vae_activation_bytes,
+    vae_tiled_activation_bytes,
 )
 from app.engine.previews import (
     MAX_LINEAR_ERROR,
@@ -44,7 +45,7 @@ from app.engine.previews import (
 from app.engine.progress import ProgressClock, StepProgress
 from app.engine.prompt_encoding import MAX_TOKENS, EncodedText, PromptEncoder
 from app.engine.schedulers import img2img_timesteps, make_scheduler
-from app.engine.vae_decode import decode_latents, encode_image, should_tile, vae_scale_factor
+from app.engine.vae_decode import TILE_LATENTS, decode_latents, encode_image, should_tile, vae_scale_factor
 from app.model.loading import ModelInfo, PixArtComponents, load_pipeline_components, model_hash, resolve_model_path
 
 __all__ = ["Pipeline", "StepProgress"]
@@ -146,8 +147,11 @@ class Pipeline:
             transformer, plan.height // factor, plan.width // factor, batch, self._dtype, self._device, ratio
         )
         tiled = should_tile(vae, plan.height, plan.width, self.options.vae_tiling, None)
-        decode_h, decode_w = (768, 768) if tiled else (plan.height, plan.width)
-        decode = vae_activation_bytes(vae, decode_h, decode_w, vae.dtype, self._device)
+        if tiled:
+            tile_pixels = TILE_LATENTS * factor
+            decode = vae_tiled_activation_bytes(vae, plan.height, plan.width, tile_pixels, vae.dtype, self._device)
+        else:
+            decode = vae_activation_bytes(vae, plan.height, plan.width, vae.dtype, self._device)
         weights = sum(
             module_bytes(m, self._device) for m in (transformer, vae, self.components.text_encoder) if m is not None
         )

@@ -74,6 +74,7 @@ def test_smoke_run_prints_a_table_and_writes_a_valid_report(tmp_path, capsys):
     assert report["command"].startswith("python -m benchmarks --smoke")
     assert {"cpu", "cores", "torch", "device_name", "memory_gib"} <= set(report["machine"])
     assert set(report["durations_s"]) == {"kv", "memory", "limit"}
+    assert report["complete"] is True
     rows = report["rows"]
     assert {row["family"] for row in rows} == {"kv", "memory", "limit"}
     assert not [row for row in rows if row["name"] == "family crashed"]
