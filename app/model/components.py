@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ def load_text_encoder(folder: Path, device: torch.device | str, dtype: torch.dty
         except Exception as err:
             raise ModelLoadError(f"{folder}: 8-bit loading needs `pip install bitsandbytes` ({err})") from None
         kwargs["device_map"] = {"": device.index or 0}
+        # LLM.int8 multiplies in fp16, and bitsandbytes logs a warning for every 8-bit layer that casts bf16 or
+        # fp32 inputs: 144 lines per prompt for T5-XXL (seen on an H200, docs/benchmarks.md). It is expected.
+        logging.getLogger("bitsandbytes.autograd._functions").setLevel(logging.ERROR)
     if device.type == "cpu" and dtype == torch.float16:
         dtype = torch.float32
     try:
