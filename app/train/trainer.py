@@ -73,6 +73,9 @@ class TrainSettings:
     # Moves every random stream of the run (initialisations, drawn images, batches, noise); 0 is the recipe's own.
     # Another seed is a fresh run of the same recipe, which shows how much its results vary from run to run.
     seed: int = 0
+    # Single-thread processes that share each transformer batch (stages 1 and 2, the control); 1 trains in this
+    # process with its torch threads. The model is the same up to float rounding either way.
+    processes: int = 1
 
 
 QUICK = TrainSettings(
@@ -152,7 +155,7 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     schedule = Schedule(
         steps=settings.stage1_steps, batch=settings.stage1_batch, lr=settings.lr, cooldown=settings.stage1_cooldown
     )
-    weak, _ = train_transformer(weak, [low], [1.0], table, schedule, None, log, "stage1", seed=stream(1))
+    weak, _ = train_transformer(weak, [low], [1.0], table, schedule, None, log, "stage1", stream(1), settings.processes)
     t = lap("stage1", t)
 
     # 5. Stage 2, "strong": from stage 1, native bins, KV compression on the deeper half (average init).
@@ -168,7 +171,9 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     )
     restarts = [(replace(schedule, steps=n), stream(RESTART_SEED + i)) for i, n in enumerate(settings.stage2_restarts)]
     cycles = [(schedule, stream(0)), *restarts]
-    strong, strong_curve = train_in_cycles(strong, high, list(STAGE2_WEIGHTS), table, cycles, evaluate, log, "stage2")
+    strong, strong_curve = train_in_cycles(
+        strong, high, list(STAGE2_WEIGHTS), table, cycles, evaluate, log, "stage2", settings.processes
+    )
     t = lap("stage2", t)
 
     # 6. Control: stage 2's setup from scratch, same steps.
@@ -176,7 +181,9 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     if settings.run_control:
         control = build_transformer(NATIVE_RESOLUTION, settings.width, settings.layers, seed=stream(1))
         apply_kv_compression(control, kv_layers(settings.layers))
-        _, control_curve = train_in_cycles(control, high, list(STAGE2_WEIGHTS), table, cycles, evaluate, log, "control")
+        _, control_curve = train_in_cycles(
+            control, high, list(STAGE2_WEIGHTS), table, cycles, evaluate, log, "control", settings.processes
+        )
         t = lap("control", t)
 
     # 7. Sharpen the decoder's colors on the frozen latent space (after the curves, so both runs were scored

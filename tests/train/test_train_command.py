@@ -36,12 +36,17 @@ def test_a_negative_seed_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
     assert "argument --seed: must not be negative, got -1" in capsys.readouterr().err
 
 
+def test_data_parallel_processes_default_to_one_and_pass_through() -> None:
+    assert settings_from(parse()).processes == 1
+    assert settings_from(parse("--processes", "2")).processes == 2
+
+
 def test_quick_and_step_overrides_apply_on_top_of_the_chosen_recipe() -> None:
     settings = settings_from(parse("--quick", "--stage2-steps", "5", "--with-control"))
     assert settings.stage2_steps == 5 and settings.stage1_steps == QUICK.stage1_steps and settings.run_control
 
 
-@pytest.mark.parametrize("option", ["--vae-steps", "--stage1-steps", "--stage2-steps", "--threads"])
+@pytest.mark.parametrize("option", ["--vae-steps", "--stage1-steps", "--stage2-steps", "--threads", "--processes"])
 @pytest.mark.parametrize(("value", "message"), [("0", "must be at least 1, got 0"), ("ten", "expected a whole number")])
 def test_a_bad_count_is_a_usage_error_naming_the_option(
     option: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
