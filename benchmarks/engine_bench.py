@@ -25,6 +25,7 @@ from app.core.engine_options import DeviceChoice, EngineOptions, Precision
 from app.core.request import GenerationRequest, KVCompressionMode
 from app.engine.pipeline import Pipeline
 from app.engine.schedulers import make_scheduler
+from app.model.loading import PixArtComponents
 from benchmarks.harness import Context, Row, alternate, in_memory_units, median, paired_ratios
 from benchmarks.models import pipeline_folder, xl_components
 from benchmarks.system import ChildError, current_rss, peak_rss, reset_peak_rss, run_child
@@ -40,17 +41,20 @@ def load_pair(folder: Path, device: torch.device, preview_every: int = 0) -> tup
     precision = Precision.FP32 if device.type == "cpu" else Precision.AUTO
     options = EngineOptions(device=DeviceChoice(device.type), precision=precision, preview_every=preview_every)
     engine = Pipeline.load(folder, options=options)
-    parts = engine.components
-    request = GenerationRequest(PROMPT)
+    return engine, diffusers_on(engine.components)
+
+
+def diffusers_on(parts: PixArtComponents) -> PixArtSigmaPipeline:
+    """diffusers' PixArt-Σ pipeline on the engine's own component objects, with the engine's default sampler."""
     reference = PixArtSigmaPipeline(
         tokenizer=parts.tokenizer,
         text_encoder=parts.text_encoder,
         vae=parts.vae,
         transformer=parts.transformer,
-        scheduler=make_scheduler(request.scheduler, parts.scheduler.config),
+        scheduler=make_scheduler(GenerationRequest(PROMPT).scheduler, parts.scheduler.config),
     )
     reference.set_progress_bar_config(disable=True)
-    return engine, reference
+    return reference
 
 
 def make_request(engine: Pipeline, number: int, steps: int) -> GenerationRequest:
@@ -121,15 +125,7 @@ def xl_rows(ctx: Context, steps: int) -> list[Row]:
     """The comparison at the size that matters on a GPU: PixArt-Σ XL, T5-XXL and the SDXL VAE at 1024²."""
     components = xl_components(ctx)
     engine = Pipeline(components, EngineOptions(preview_every=0), ctx.device, ctx.half_dtype)
-    request = GenerationRequest(PROMPT)
-    reference = PixArtSigmaPipeline(
-        tokenizer=components.tokenizer,
-        text_encoder=components.text_encoder,
-        vae=components.vae,
-        transformer=components.transformer,
-        scheduler=make_scheduler(request.scheduler, components.scheduler.config),
-    )
-    reference.set_progress_bar_config(disable=True)
+    reference = diffusers_on(components)
     rows = compare(ctx, engine, reference, "PixArt-Σ XL (random weights)", steps, with_previews=False)
     peaks = {which: _cuda_peak(which, engine, reference, steps) for which in ("engine", "diffusers")}
     rows += [
