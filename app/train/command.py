@@ -45,10 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--processes",
         type=at_least_one,
-        default=1,
+        default=None,
         help="split every transformer batch over this many single-thread processes (data parallel; the model is "
         "the same up to float rounding). On a 2-core EPYC, 2 made a stage-2 step 1.12x faster than one process "
-        "with 2 threads (python -m benchmarks --only train). Default 1",
+        "with 2 threads (python -m benchmarks --only train). Default: 2, or 1 with --quick",
     )
 
 
@@ -96,5 +96,7 @@ def settings_from(args: argparse.Namespace) -> TrainSettings:
         for name in ("vae_steps", "stage1_steps", "stage2_steps")
         if getattr(args, name) is not None
     }
+    if args.processes is not None:
+        overrides["processes"] = args.processes
     recipe = QUICK if args.quick else TrainSettings()
-    return replace(recipe, **overrides, run_control=args.with_control, seed=args.seed, processes=args.processes)
+    return replace(recipe, **overrides, run_control=args.with_control, seed=args.seed)

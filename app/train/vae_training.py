@@ -1,4 +1,4 @@
-"""Train the demo's tiny AutoencoderKL on shapes-world crops and calibrate its latent scaling factor."""
+"""Train the demo's tiny AutoencoderKL on shapes-world scenes and normalise its latent channels."""
 
 from __future__ import annotations
 
@@ -122,18 +122,33 @@ def refine_decoder(
 
 
 @torch.no_grad()
-def calibrate_scaling(vae: AutoencoderKL, resolution: int, count: int = 128) -> float:
-    """Set the VAE's scaling factor to 1/std of its latents, as Stable Diffusion's 0.18215 was chosen.
+def normalize_latent_channels(
+    vae: AutoencoderKL, resolution: int, count: int = 128
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Give every latent channel mean 0 and std 1 by folding an affine map into the VAE's 1×1 quant convs.
 
-    A measurement, not training: the same scenes for every run seed."""
+    A freshly trained VAE spreads its channels unevenly (the shipped one: stds 0.45, 1.74, 0.15, 0.85), so under one
+    scalar scaling factor the diffusion noise drowns a quiet channel's content many steps before a loud one's.
+    The map is exact: the encoder's posterior means become (z - mean) / std (its log-variances shift by -2 log std)
+    and the decoder's first conv undoes it, so encode → decode is unchanged and `scaling_factor` becomes 1, which
+    any diffusers pipeline reads as usual. Measured on the same scenes for every run seed; returns (mean, std) (4,).
+    """
     rng = random.Random(2)
     scenes = all_scenes()
     picked = [scenes[rng.randrange(len(scenes))] for _ in range(count)]
     pixels = draw_batch(picked, resolution, resolution, [first_drawing_seed(-2) + i for i in range(count)])
     latents = vae.encode(pixels).latent_dist.mean
-    factor = float(1.0 / latents.std())
-    vae.register_to_config(scaling_factor=factor)
-    return factor
+    mean, std = latents.mean(dim=(0, 2, 3)), latents.std(dim=(0, 2, 3))
+    channels = len(mean)
+    encode = vae.quant_conv  # 2C outputs: posterior means, then log-variances
+    encode.weight[:channels] /= std.view(-1, 1, 1, 1)
+    encode.bias[:channels] = (encode.bias[:channels] - mean) / std
+    encode.bias[channels:] -= 2 * std.log()
+    decode = vae.post_quant_conv  # z = std * z' + mean on its input
+    decode.bias += decode.weight[:, :, 0, 0] @ mean
+    decode.weight *= std.view(1, -1, 1, 1)
+    vae.register_to_config(scaling_factor=1.0)
+    return mean, std
 
 
 @torch.no_grad()

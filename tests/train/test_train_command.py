@@ -36,9 +36,11 @@ def test_a_negative_seed_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
     assert "argument --seed: must not be negative, got -1" in capsys.readouterr().err
 
 
-def test_data_parallel_processes_default_to_one_and_pass_through() -> None:
-    assert settings_from(parse()).processes == 1
-    assert settings_from(parse("--processes", "2")).processes == 2
+def test_data_parallel_processes_default_to_the_recipe_and_pass_through() -> None:
+    assert settings_from(parse()).processes == 2
+    assert settings_from(parse("--quick")).processes == 1
+    assert settings_from(parse("--processes", "1")).processes == 1
+    assert settings_from(parse("--quick", "--processes", "2")).processes == 2
 
 
 def test_quick_and_step_overrides_apply_on_top_of_the_chosen_recipe() -> None:
