@@ -8,7 +8,7 @@ import pytest
 
 from app.cli import build_parser
 from app.train.command import settings_from
-from app.train.trainer import QUICK, TrainSettings
+from app.train.trainer import ONE_HOUR, QUICK, TrainSettings
 
 
 def parse(*options: str):
@@ -36,11 +36,17 @@ def test_a_negative_seed_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
     assert "argument --seed: must not be negative, got -1" in capsys.readouterr().err
 
 
-def test_data_parallel_processes_default_to_the_recipe_and_pass_through() -> None:
-    assert settings_from(parse()).processes == 2
-    assert settings_from(parse("--quick")).processes == 1
-    assert settings_from(parse("--processes", "1")).processes == 1
-    assert settings_from(parse("--quick", "--processes", "2")).processes == 2
+def test_data_parallel_processes_default_to_one_and_pass_through() -> None:
+    assert settings_from(parse()).processes == 1
+    assert settings_from(parse("--processes", "2")).processes == 2
+
+
+def test_one_hour_picks_the_cut_recipe_and_excludes_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    assert settings_from(parse("--one-hour", "--seed", "1")) == replace(ONE_HOUR, seed=1)
+    assert ONE_HOUR.stage2_restarts == () and ONE_HOUR.vae_steps < TrainSettings().vae_steps
+    with pytest.raises(SystemExit):
+        parse("--quick", "--one-hour")
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_quick_and_step_overrides_apply_on_top_of_the_chosen_recipe() -> None:
