@@ -78,8 +78,8 @@ class TrainSettings:
     seed: int = 0
     # Single-thread processes that share each transformer batch (stages 1 and 2, the control); 1 trains in this
     # process with its torch threads. The model is the same up to float rounding either way. Two gained nothing in a
-    # whole run on the 2-core EPYC (stage 1 0.27 s per step against 0.23 with one process and two threads, stage 2
-    # 0.55 s either way), although the benchmark of one stage-2 step alone measured 1.12x.
+    # whole run on the 2-core EPYC (stage 1 0.26 s per step against 0.23 with one process and two threads, stage 2
+    # 0.57 s against 0.55), although the benchmark of one stage-2 step alone measured 1.12x.
     processes: int = 1
 
 
