@@ -337,7 +337,9 @@ def test_a_model_that_fails_to_load_fails_its_job_and_the_engine_recovers(qtbot,
 
 def test_shutdown_during_a_job_stops_the_thread_and_frees_the_model(qtbot, controller, factory):
     """Shutting down mid-generation returns with the thread stopped, the model closed and nothing more sent."""
-    with qtbot.waitSignal(controller.job_started, timeout=WAIT_MS):
+    # Wait for the held step, not job_started: a job starts before its model loads, and a shutdown in between
+    # would leave no pipeline to check.
+    with qtbot.waitSignal(controller.progress, timeout=WAIT_MS, check_params_cb=lambda p: p.step == factory.hold_at):
         controller.submit(request("hold"))
     controller.submit(request("never runs"))
     worker = controller._worker
