@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1,
         help="split every transformer batch over this many single-thread processes (data parallel; the model is "
         "the same up to float rounding). On a 2-core EPYC, 2 made one stage-2 step 1.12x faster than one process "
-        "with 2 threads (python -m benchmarks --only train), but a whole run no faster. Default 1",
+        "with 2 threads (python -m benchmarks --only train), but a whole run only 2-3%% faster. Default 1",
     )
 
 

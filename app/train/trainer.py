@@ -77,9 +77,9 @@ class TrainSettings:
     # Another seed is a fresh run of the same recipe, which shows how much its results vary from run to run.
     seed: int = 0
     # Single-thread processes that share each transformer batch (stages 1 and 2, the control); 1 trains in this
-    # process with its torch threads. The model is the same up to float rounding either way. Two gained nothing in a
-    # whole run on the 2-core EPYC (stage 1 0.26 s per step against 0.23 with one process and two threads, stage 2
-    # 0.57 s against 0.55), although the benchmark of one stage-2 step alone measured 1.12x.
+    # process with its torch threads. The model is the same up to float rounding either way. In two whole runs on the
+    # 2-core EPYC, two processes gained about 2-3 % (stage 1 641 s against 658 s with one process and two threads,
+    # stage 2 0.57 s per step against 0.58), less than the 1.12x of one stage-2 step benchmarked alone.
     processes: int = 1
 
 
