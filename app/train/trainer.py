@@ -104,9 +104,9 @@ QUICK = TrainSettings(
 )
 
 # The recipe cut to fit 60 minutes on the 2-core EPYC (`train-demo --one-hour`): a shorter VAE and decoder
-# refinement, a shorter stage 1 ending in a cool-down, one stage-2 cycle, guidance chosen on 108 items. Measured
-# end to end on 30 Nov (docs/demo-model.md, "One hour"): it meets color, position and size only on some seeds and
-# shape on none, so it is not the shipped recipe.
+# refinement, a shorter stage 1 ending in a cool-down, one stage-2 cycle, guidance chosen on 108 items. Run end to
+# end twice on 30 Nov (docs/demo-model.md, "One hour"): 3 645 s as it stands, and both models met position and size
+# but neither color nor shape, so it is not the shipped recipe.
 ONE_HOUR = replace(
     TrainSettings(),
     vae_steps=1800,
