@@ -103,7 +103,7 @@ QUICK = TrainSettings(
     layers=2,
 )
 
-# The recipe cut to fit 60 minutes on the 2-core EPYC (`train-demo --one-hour`): a shorter VAE and decoder
+# The recipe cut to about an hour on the 2-core EPYC (`train-demo --one-hour`): a shorter VAE and decoder
 # refinement, a shorter stage 1 ending in a cool-down, one stage-2 cycle, guidance chosen on 108 items. Run end to
 # end twice on 30 Nov (docs/demo-model.md, "One hour"): 3 645 s as it stands, and both models met position and size
 # but neither color nor shape, so it is not the shipped recipe.

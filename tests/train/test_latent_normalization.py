@@ -50,6 +50,6 @@ def test_channels_get_mean_zero_and_std_one_and_the_round_trip_is_unchanged(tmp_
 def test_calibration_scenes_come_out_standardised() -> None:
     vae = _uneven_vae()
     normalize_latent_channels(vae, resolution=64, count=32)
-    again, std = normalize_latent_channels(copy.deepcopy(vae), resolution=64, count=32)  # measure once more
-    torch.testing.assert_close(again, torch.zeros(4), atol=1e-4, rtol=0)
+    mean, std = normalize_latent_channels(copy.deepcopy(vae), resolution=64, count=32)  # measure once more
+    torch.testing.assert_close(mean, torch.zeros(4), atol=1e-4, rtol=0)
     torch.testing.assert_close(std, torch.ones(4), atol=1e-4, rtol=0)
