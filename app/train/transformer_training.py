@@ -43,11 +43,18 @@ def stratified_timesteps(batch: int, count: int, generator: torch.Generator) -> 
 
 
 def object_weights(clean: torch.Tensor) -> torch.Tensor:
-    """Per-cell loss weights (B, 1, h, w): 1 on the background, 1 + OBJECT_LOSS_WEIGHT where the object is."""
+    """Per-cell loss weights (B, 1, h, w): 1 on the background, 1 + OBJECT_LOSS_WEIGHT on the object's cells and
+    on the ring of cells around them.
+
+    The ring holds the object's edges, which decide its extent and corners (a small object is about three cells
+    wide). From seed 1's stage 1, 1 400 stage-2 steps with the ring weighted reached size 90.3 / 92.1 % against
+    83.8 / 85.6 % without it (216 validation items, guidance 4.5 / 3; shape 56.0 / 56.5 against 51.4 / 55.1 %).
+    """
     border = torch.cat([clean[:, :, 0], clean[:, :, -1], clean[:, :, :, 0], clean[:, :, :, -1]], dim=2)  # (B, 4, n)
     background = border.median(dim=2).values[:, :, None, None]  # (B, 4, 1, 1)
     deviation = (clean - background).abs().amax(dim=1, keepdim=True)  # (B, 1, h, w)
-    return 1 + OBJECT_LOSS_WEIGHT * (deviation > OBJECT_LATENT_DEVIATION)
+    found = (deviation > OBJECT_LATENT_DEVIATION).float()
+    return 1 + OBJECT_LOSS_WEIGHT * torch.nn.functional.max_pool2d(found, 3, stride=1, padding=1)
 
 
 @dataclass
