@@ -10,6 +10,8 @@ import torch
 from diffusers.image_processor import PixArtImageProcessor
 from diffusers.pipelines.pixart_alpha.pipeline_pixart_alpha import ASPECT_RATIO_256_BIN
 
+import app.engine.denoise as denoise_module
+import app.engine.pipeline as pipeline_module
 from app.core.engine_options import EngineOptions, Precision
 from app.core.errors import (
     GenerationCancelledError,
@@ -74,16 +76,14 @@ def test_previews_come_every_n_steps_at_the_image_aspect(engine):
 
 def test_a_job_without_a_listener_makes_no_previews(engine, monkeypatch):
     """Previews exist for a progress listener; a job without one (DemoBench, a script) must not pay for them."""
-    import app.engine.denoise
-    import app.engine.pipeline
 
     def no_preview(*args, **kwargs):
         raise AssertionError("a preview was made for a job nobody listens to")
 
     for module, name in (
-        (app.engine.pipeline, "decoded_preview"),
-        (app.engine.pipeline, "preview_image"),
-        (app.engine.denoise, "predicted_clean_latent"),
+        (pipeline_module, "decoded_preview"),
+        (pipeline_module, "preview_image"),
+        (denoise_module, "predicted_clean_latent"),
     ):
         monkeypatch.setattr(module, name, no_preview)
     [result] = engine.generate(GenerationRequest("a robot", width=336, height=192, steps=4))
