@@ -62,11 +62,18 @@ def encode_latents(vae: AutoencoderKL, pixels: torch.Tensor, batch: int = 64) ->
     return torch.cat(chunks) * vae.config.scaling_factor
 
 
-def make_latent_set(vae: AutoencoderKL, count: int, width: int, height: int, seed: int) -> LatentSet:
-    """`count` random scenes at `width`×`height` from stream `seed`, encoded; prompt ids index `all_scenes()`."""
+def make_latent_set(
+    vae: AutoencoderKL, count: int, width: int, height: int, seed: int, shape_odds: dict[str, float] | None = None
+) -> LatentSet:
+    """`count` random scenes at `width`×`height` from stream `seed`, encoded; prompt ids index `all_scenes()`.
+
+    Scenes are drawn uniformly, or with each shape's scenes `shape_odds[shape]` times as likely."""
     rng = random.Random(seed)
     scenes = all_scenes()
-    ids = [rng.randrange(len(scenes)) for _ in range(count)]
+    if shape_odds is None:
+        ids = [rng.randrange(len(scenes)) for _ in range(count)]
+    else:
+        ids = rng.choices(range(len(scenes)), weights=[shape_odds[scene.shape] for scene in scenes], k=count)
     seeds = [first_drawing_seed(seed) + i for i in range(count)]
     latents = []
     for start in range(0, count, 256):
