@@ -21,7 +21,7 @@ from app.train.demobench import BENCH_SIZE, accuracy, bench_items, group_by_size
 from app.train.export import save_demo_pipeline
 from app.train.report import curves_svg
 from app.train.sampling import sample_images
-from app.train.shapes_world import SHAPES, all_scenes
+from app.train.shapes_world import all_scenes
 from app.train.text_model import build_text_encoder, build_tokenizer, encode_prompts
 from app.train.transformer_training import Curve, PromptTable, Schedule, train_in_cycles, train_transformer
 from app.train.vae_training import normalize_latent_channels, refine_decoder, roundtrip_accuracy, train_vae
@@ -60,9 +60,9 @@ class TrainSettings:
     # 62.0 % after the first cycle to 95.8 / 93.1 / 73.6 / 69.0 % after the second and 96.8 / 95.8 / 80.1 / 76.9 %
     # after the third.
     stage2_restarts: tuple[int, ...] = (2000, 2000)
-    # How often stages 1 and 2 see each shape (circle, square, triangle), relative to each other. The models learn
-    # triangles early but draw squares and circles as the same rounded blob for most of training.
-    shape_odds: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    # How often stages 1 and 2 see each shape, relative to each other (None: uniformly). The models learn triangles
+    # early but draw squares and circles as the same rounded blob for most of training.
+    shape_odds: dict[str, float] | None = None
     stage1_batch: int = 64
     batch: int = 48  # stage 2 and control
     lr: float = 1e-3
@@ -120,7 +120,7 @@ ONE_HOUR = replace(
     TrainSettings(),
     vae_steps=1500,
     decoder_steps=500,
-    shape_odds=(2.0, 2.0, 1.0),
+    shape_odds={"circle": 2.0, "square": 2.0, "triangle": 1.0},
     stage1_steps=1600,
     stage1_cooldown=600,
     stage2_steps=4000,
@@ -176,11 +176,11 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     t = lap("vae", t)
 
     # 3. Latents: stage 1 square at low resolution, stage 2 at the native bins.
-    odds = None if len(set(settings.shape_odds)) == 1 else dict(zip(SHAPES, settings.shape_odds, strict=True))
-    low = make_latent_set(vae, settings.stage1_images, LOW_RESOLUTION, LOW_RESOLUTION, stream(1), odds)
+    low = make_latent_set(vae, settings.stage1_images, LOW_RESOLUTION, LOW_RESOLUTION, stream(1), settings.shape_odds)
     bins = [size_for_aspect(*aspect, NATIVE_RESOLUTION) for aspect in STAGE2_ASPECTS]
     high = [
-        make_latent_set(vae, settings.stage2_images_per_bin, w, h, stream(2 + i), odds) for i, (w, h) in enumerate(bins)
+        make_latent_set(vae, settings.stage2_images_per_bin, w, h, stream(2 + i), settings.shape_odds)
+        for i, (w, h) in enumerate(bins)
     ]
     t = lap("latents", t)
 
