@@ -9,13 +9,15 @@ import numpy as np
 import torch
 from diffusers import AutoencoderKL
 
-from app.train.shapes_world import Scene, all_scenes, draw_scene
+from app.train.shapes_world import SHAPES, Scene, all_scenes, draw_scene, shape_coverage
 
 # Training images use seeds from here on; DemoBench and validation use seeds far below it.
 TRAIN_SEED_BASE = 10_000_000
 # Every random stream of a training run (scene picks, drawings, initialisations, batches) has a number k; run seed r
 # uses stream r * RUN_STREAMS + k, so run 0 keeps the recipe's original seeds and no two runs share a drawing.
 RUN_STREAMS = 1_000
+# A latent cell "tells the shape" when the shape and another one drawn in its place differ on this much of its area.
+SHAPE_CELL_AREA = 0.1
 
 
 def run_stream(run: int, stream: int) -> int:
@@ -53,6 +55,7 @@ class LatentSet:
 
     latents: torch.Tensor  # (N, 4, h, w)
     prompt_ids: torch.Tensor  # (N,)
+    cell_weights: torch.Tensor | None = None  # (N, 1, h, w): extra loss multipliers per latent cell, if any
 
 
 @torch.no_grad()
@@ -63,11 +66,19 @@ def encode_latents(vae: AutoencoderKL, pixels: torch.Tensor, batch: int = 64) ->
 
 
 def make_latent_set(
-    vae: AutoencoderKL, count: int, width: int, height: int, seed: int, shape_odds: dict[str, float] | None = None
+    vae: AutoencoderKL,
+    count: int,
+    width: int,
+    height: int,
+    seed: int,
+    shape_odds: dict[str, float] | None = None,
+    shape_cell_weight: float = 0.0,
 ) -> LatentSet:
     """`count` random scenes at `width`×`height` from stream `seed`, encoded; prompt ids index `all_scenes()`.
 
-    Scenes are drawn uniformly, or with each shape's scenes `shape_odds[shape]` times as likely."""
+    Scenes are drawn uniformly, or with each shape's scenes `shape_odds[shape]` times as likely. With a
+    `shape_cell_weight`, the loss on the cells that tell the object's shape (`shape_cells`) is multiplied by
+    1 + that weight."""
     rng = random.Random(seed)
     scenes = all_scenes()
     if shape_odds is None:
@@ -79,4 +90,23 @@ def make_latent_set(
     for start in range(0, count, 256):
         pixels = draw_batch([scenes[i] for i in ids[start : start + 256]], width, height, seeds[start : start + 256])
         latents.append(encode_latents(vae, pixels))
-    return LatentSet(torch.cat(latents), torch.tensor(ids))
+    latent_set = LatentSet(torch.cat(latents), torch.tensor(ids))
+    if shape_cell_weight:
+        grid = latent_set.latents.shape[2:]
+        cells = shape_cells([scenes[i] for i in ids], seeds, width, height, grid)
+        latent_set.cell_weights = 1 + shape_cell_weight * cells
+    return latent_set
+
+
+def shape_cells(scenes: list[Scene], seeds: list[int], width: int, height: int, grid: tuple[int, int]) -> torch.Tensor:
+    """(N, 1, h, w) 1.0 on the cells of an h×w latent grid where the scene's shape differs from another shape drawn
+    in its place (on over SHAPE_CELL_AREA of the cell), else 0: a square's corners, the flanks of a triangle.
+
+    Squares and circles differ only there, a few cells of a small object, so an unweighted loss barely asks for it."""
+    masks = []
+    for scene, seed in zip(scenes, seeds, strict=True):
+        own = shape_coverage(scene, scene.shape, width, height, seed)
+        others = [shape_coverage(scene, shape, width, height, seed) for shape in SHAPES if shape != scene.shape]
+        masks.append(np.max([np.abs(own - other) for other in others], axis=0))
+    difference = torch.from_numpy(np.stack(masks))[:, None]  # (N, 1, H, W)
+    return (torch.nn.functional.adaptive_avg_pool2d(difference, grid) > SHAPE_CELL_AREA).float()

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 from itertools import product
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 SIZES: dict[str, float] = {"small": 0.2, "large": 0.4}  # object extent as a fraction of the shorter side
@@ -84,6 +85,23 @@ def parse_prompt(prompt: str) -> Scene | None:
 
 def draw_scene(scene: Scene, width: int, height: int, seed: int) -> Image.Image:
     """Draw a scene on a `width`×`height` canvas; the same seed always gives the same pixels."""
+    layout = _layout(scene, width, height, seed)
+    canvas = Image.new("RGB", (width * SUPERSAMPLE, height * SUPERSAMPLE), BACKGROUNDS[scene.background])
+    _draw_shape(ImageDraw.Draw(canvas), shape=scene.shape, layout=layout, fill=COLORS[scene.color])
+    return canvas.resize((width, height), Image.Resampling.BOX)
+
+
+def shape_coverage(scene: Scene, shape: str, width: int, height: int, seed: int) -> np.ndarray:
+    """(H, W) fraction of each pixel that `shape` covers when drawn in place of the scene's object: the seed gives
+    every shape the same centre and extent."""
+    layout = _layout(scene, width, height, seed)
+    canvas = Image.new("L", (width * SUPERSAMPLE, height * SUPERSAMPLE), 0)
+    _draw_shape(ImageDraw.Draw(canvas), shape=shape, layout=layout, fill=255)
+    return np.asarray(canvas.resize((width, height), Image.Resampling.BOX), dtype=np.float32) / 255.0
+
+
+def _layout(scene: Scene, width: int, height: int, seed: int) -> tuple[float, float, float]:
+    """The object's centre and extent on the supersampled canvas, drawn from the seed."""
     if width < 16 or height < 16:
         raise ValueError(f"canvas {width}×{height} is too small; use at least 16×16 pixels")
     rng = random.Random(seed)
@@ -92,19 +110,19 @@ def draw_scene(scene: Scene, width: int, height: int, seed: int) -> Image.Image:
     cx = (column + 0.5) * width / 3 + rng.uniform(-1, 1) * POSITION_JITTER * short
     cy = (row + 0.5) * height / 3 + rng.uniform(-1, 1) * POSITION_JITTER * short
     extent = SIZES[scene.size] * short * (1 + rng.uniform(-1, 1) * SIZE_JITTER)
-    s = SUPERSAMPLE
-    canvas = Image.new("RGB", (width * s, height * s), BACKGROUNDS[scene.background])
-    draw = ImageDraw.Draw(canvas)
-    half = extent * s / 2
-    x, y = cx * s, cy * s
-    fill = COLORS[scene.color]
-    if scene.shape == "circle":
+    return cx * SUPERSAMPLE, cy * SUPERSAMPLE, extent * SUPERSAMPLE
+
+
+def _draw_shape(draw: ImageDraw.ImageDraw, shape: str, layout: tuple[float, float, float], fill) -> None:
+    """One filled shape whose box is `extent` wide and high around the centre."""
+    x, y, extent = layout
+    half = extent / 2
+    if shape == "circle":
         draw.ellipse((x - half, y - half, x + half, y + half), fill=fill)
-    elif scene.shape == "square":
+    elif shape == "square":
         draw.rectangle((x - half, y - half, x + half, y + half), fill=fill)
     else:  # upright triangle: base and height both `extent`, so its box matches the other shapes'
         draw.polygon(((x, y - half), (x + half, y + half), (x - half, y + half)), fill=fill)
-    return canvas.resize((width, height), Image.Resampling.BOX)
 
 
 _PROMPT_INDEX: dict[str, Scene] = {scene.prompt: scene for scene in all_scenes()}

@@ -158,13 +158,16 @@ def _train(
         chosen = sets[int(torch.multinomial(probabilities, 1, generator=generator))]  # one aspect bin per batch
         index = torch.randint(len(chosen.latents), (schedule.batch,), generator=generator)
         clean = chosen.latents[index]  # (B, 4, h, w)
+        no_cell_weights = torch.ones(schedule.batch, 1, 1, 1)
+        cell_weights = chosen.cell_weights[index] if chosen.cell_weights is not None else no_cell_weights
         prompt_ids = chosen.prompt_ids[index].clone()
         dropped = torch.rand(schedule.batch, generator=generator) < CAPTION_DROPOUT
         prompt_ids[dropped] = prompts.empty_id
         timesteps = stratified_timesteps(schedule.batch, noise_schedule.config.num_train_timesteps, generator)
         noise = torch.randn(clean.shape, generator=generator)
         # Every process draws the whole batch (the same generator, the same draws) and keeps its share of it.
-        clean, prompt_ids, timesteps, noise = clean[share], prompt_ids[share], timesteps[share], noise[share]
+        batch = (clean, prompt_ids, timesteps, noise, cell_weights)
+        clean, prompt_ids, timesteps, noise, cell_weights = (tensor[share] for tensor in batch)
         noisy = noise_schedule.add_noise(clean, noise, timesteps)
         output = model(
             noisy,
@@ -172,7 +175,7 @@ def _train(
             encoder_attention_mask=prompts.masks[prompt_ids],
             timestep=timesteps,
         ).sample  # (B, 8, h, w): epsilon, then the sigma channels, which DPM-Solver does not use
-        loss_weights = timestep_weights[timesteps].view(-1, 1, 1, 1) * object_weights(clean)  # (B, 1, h, w)
+        loss_weights = timestep_weights[timesteps].view(-1, 1, 1, 1) * object_weights(clean) * cell_weights
         loss = (loss_weights * (output[:, :4] - noise).pow(2)).mean()
         for group in optimizer.param_groups:
             group["lr"] = schedule.lr * learning_rate_factor(schedule, step)
