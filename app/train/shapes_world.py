@@ -113,7 +113,9 @@ def _layout(scene: Scene, width: int, height: int, seed: int) -> tuple[float, fl
     return cx * SUPERSAMPLE, cy * SUPERSAMPLE, extent * SUPERSAMPLE
 
 
-def _draw_shape(draw: ImageDraw.ImageDraw, shape: str, layout: tuple[float, float, float], fill) -> None:
+def _draw_shape(
+    draw: ImageDraw.ImageDraw, shape: str, layout: tuple[float, float, float], fill: int | tuple[int, int, int]
+) -> None:
     """One filled shape whose box is `extent` wide and high around the centre."""
     x, y, extent = layout
     half = extent / 2
