@@ -90,12 +90,12 @@ def make_latent_set(
     for start in range(0, count, 256):
         pixels = draw_batch([scenes[i] for i in ids[start : start + 256]], width, height, seeds[start : start + 256])
         latents.append(encode_latents(vae, pixels))
-    latent_set = LatentSet(torch.cat(latents), torch.tensor(ids))
+    encoded = torch.cat(latents)
+    cell_weights = None
     if shape_cell_weight:
-        grid = latent_set.latents.shape[2:]
-        cells = shape_cells([scenes[i] for i in ids], seeds, width, height, grid)
-        latent_set.cell_weights = 1 + shape_cell_weight * cells
-    return latent_set
+        cells = shape_cells([scenes[i] for i in ids], seeds, width, height, encoded.shape[2:])
+        cell_weights = 1 + shape_cell_weight * cells
+    return LatentSet(encoded, torch.tensor(ids), cell_weights)
 
 
 def shape_cells(scenes: list[Scene], seeds: list[int], width: int, height: int, grid: tuple[int, int]) -> torch.Tensor:

@@ -158,8 +158,10 @@ def _train(
         chosen = sets[int(torch.multinomial(probabilities, 1, generator=generator))]  # one aspect bin per batch
         index = torch.randint(len(chosen.latents), (schedule.batch,), generator=generator)
         clean = chosen.latents[index]  # (B, 4, h, w)
-        no_cell_weights = torch.ones(schedule.batch, 1, 1, 1)
-        cell_weights = chosen.cell_weights[index] if chosen.cell_weights is not None else no_cell_weights
+        if chosen.cell_weights is not None:
+            cell_weights = chosen.cell_weights[index]  # (B, 1, h, w)
+        else:
+            cell_weights = torch.ones(schedule.batch, 1, 1, 1)
         prompt_ids = chosen.prompt_ids[index].clone()
         dropped = torch.rand(schedule.batch, generator=generator) < CAPTION_DROPOUT
         prompt_ids[dropped] = prompts.empty_id
