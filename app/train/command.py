@@ -22,9 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     recipe.add_argument(
         "--one-hour",
         action="store_true",
-        help="the recipe cut to fit an hour on a 2-core CPU (35 min measured on a fast one, about 54 min estimated "
-        "on a slower one; about 2 hours otherwise); its model met the position and size targets, and missed color "
-        "and shape by 3 points each (docs/demo-model.md)",
+        help="the recipe cut to fit an hour on a 2-core CPU (39 min measured on a fast one, about 61 min estimated "
+        "on a slower one; about 2 hours otherwise); its model met the color, position and size targets and missed "
+        "shape by 3 points (docs/demo-model.md)",
     )
     parser.add_argument("--vae-steps", type=at_least_one, default=None, help="VAE training steps")
     parser.add_argument(
