@@ -43,7 +43,7 @@ def test_data_parallel_processes_default_to_one_and_pass_through() -> None:
 
 def test_one_hour_picks_the_cut_recipe_and_excludes_quick(capsys: pytest.CaptureFixture[str]) -> None:
     assert settings_from(parse("--one-hour", "--seed", "1")) == replace(ONE_HOUR, seed=1)
-    assert ONE_HOUR.stage2_restarts == () and ONE_HOUR.vae_steps < TrainSettings().vae_steps
+    assert ONE_HOUR.stage2_restarts == () and ONE_HOUR.stage1_steps < TrainSettings().stage1_steps
     with pytest.raises(SystemExit):
         parse("--quick", "--one-hour")
     assert "not allowed with argument" in capsys.readouterr().err
