@@ -20,11 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     recipe = parser.add_mutually_exclusive_group()
     recipe.add_argument("--quick", action="store_true", help="every stage in miniature, in seconds (for tests)")
     recipe.add_argument(
-        "--one-hour",
+        "--two-hours",
         action="store_true",
-        help="the recipe cut to fit an hour on a 2-core CPU (39 min measured on a fast one, about 61 min estimated "
-        "on a slower one; about 2 hours otherwise); its model met the color, position and size targets and missed "
-        "shape by 3 points (docs/demo-model.md)",
+        help="the recipe before 1 Dec: three stage-2 cycles, about 2 hours on a 2-core CPU (the default recipe made "
+        "the shipped model in 54 min; docs/demo-model.md)",
     )
     parser.add_argument("--vae-steps", type=at_least_one, default=None, help="VAE training steps")
     parser.add_argument(
@@ -34,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--stage2-steps",
         type=at_least_one,
         default=None,
-        help="stage 2 and control transformer steps (the last 1000, or all if fewer, decay the learning rate)",
+        help="stage 2 and control transformer steps of the first cycle (the recipe's cool-down, or all steps if "
+        "fewer, decay the learning rate)",
     )
     parser.add_argument(
         "--with-control",
@@ -95,14 +95,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def settings_from(args: argparse.Namespace) -> TrainSettings:
-    """The run's settings: the full recipe, --quick or --one-hour, with the step overrides, the run seed and the
-    control only on request."""
-    from app.train.trainer import ONE_HOUR, QUICK, TrainSettings
+    """The run's settings: the shipped model's recipe, --quick or --two-hours, with the step overrides, the run seed
+    and the control only on request."""
+    from app.train.trainer import QUICK, TWO_HOURS, TrainSettings
 
     overrides = {
         name: getattr(args, name)
         for name in ("vae_steps", "stage1_steps", "stage2_steps")
         if getattr(args, name) is not None
     }
-    recipe = QUICK if args.quick else ONE_HOUR if args.one_hour else TrainSettings()
+    recipe = QUICK if args.quick else TWO_HOURS if args.two_hours else TrainSettings()
     return replace(recipe, **overrides, run_control=args.with_control, seed=args.seed, processes=args.processes)

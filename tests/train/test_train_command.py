@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import asdict, replace
 
 import pytest
 
 from app.cli import build_parser
+from app.core.resources import demo_model_dir
 from app.train.command import settings_from
-from app.train.trainer import ONE_HOUR, QUICK, TrainSettings
+from app.train.trainer import QUICK, TWO_HOURS, TrainSettings
 
 
 def parse(*options: str):
@@ -16,7 +18,7 @@ def parse(*options: str):
     return build_parser(argv).parse_args(argv)
 
 
-def test_the_default_run_trains_the_full_recipe_without_the_control() -> None:
+def test_the_default_run_trains_the_shipped_models_recipe_without_the_control() -> None:
     """Reproducing the model does not need the from-scratch control, so only --with-control pays for it."""
     assert settings_from(parse()) == TrainSettings()
     assert not settings_from(parse()).run_control
@@ -41,12 +43,18 @@ def test_data_parallel_processes_default_to_one_and_pass_through() -> None:
     assert settings_from(parse("--processes", "2")).processes == 2
 
 
-def test_one_hour_picks_the_cut_recipe_and_excludes_quick(capsys: pytest.CaptureFixture[str]) -> None:
-    assert settings_from(parse("--one-hour", "--seed", "1")) == replace(ONE_HOUR, seed=1)
-    assert ONE_HOUR.stage2_restarts == () and ONE_HOUR.stage1_steps < TrainSettings().stage1_steps
+def test_two_hours_picks_the_earlier_recipe_and_excludes_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    assert settings_from(parse("--two-hours", "--seed", "1")) == replace(TWO_HOURS, seed=1)
+    assert TWO_HOURS.stage2_restarts == (2000, 2000) and TWO_HOURS.stage1_steps > TrainSettings().stage1_steps
     with pytest.raises(SystemExit):
-        parse("--quick", "--one-hour")
+        parse("--quick", "--two-hours")
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_the_shipped_model_was_trained_with_the_default_recipe() -> None:
+    """`train-demo` with no options reproduces the shipped folder: its report records the same settings."""
+    report = json.loads((demo_model_dir() / "training_report.json").read_text(encoding="utf-8"))
+    assert report["settings"] == json.loads(json.dumps(asdict(TrainSettings())))
 
 
 def test_quick_and_step_overrides_apply_on_top_of_the_chosen_recipe() -> None:
