@@ -25,14 +25,14 @@ from app.core.errors import StudioError
 from app.core.paths import AppPaths
 from app.engine.controller import EngineController
 from app.store.gallery import Gallery
-from app.ui.background import run_in_background
-from app.ui.gallery_model import GalleryModel
-from app.ui.main_window import MainWindow
-from app.ui.preferences import Preferences, open_settings
-from app.ui.prompt_history import PromptHistory
-from app.ui.state import GenerationSettings
-from app.ui.style_presets import STYLES_FILE, StylePresets
-from app.ui.theme import apply_theme
+from app.ui.create.prompt_history import PromptHistory
+from app.ui.create.state import GenerationSettings
+from app.ui.create.style_presets import STYLES_FILE, StylePresets
+from app.ui.gallery.gallery_model import GalleryModel
+from app.ui.settings.preferences import Preferences, open_settings
+from app.ui.shell.main_window import MainWindow
+from app.ui.widgets.background import run_in_background
+from app.ui.widgets.theme import apply_theme
 
 log = logging.getLogger(__name__)
 

@@ -129,10 +129,10 @@ def pipeline_folder(work: Path) -> tuple[Path, str]:
 
 def _save_random_pipeline(folder: Path, tokenizer_folder: Path) -> None:
     """Write an untrained pipeline with the demo model's architecture, through the demo's own exporter."""
-    from app.train.architecture import NATIVE_RESOLUTION, build_transformer, build_vae
-    from app.train.export import save_demo_pipeline
-    from app.train.text_model import build_text_encoder, build_tokenizer
-    from app.train.trainer import PIXART_GUIDANCE
+    from demo_training.architecture import NATIVE_RESOLUTION, build_transformer, build_vae
+    from demo_training.export import save_demo_pipeline
+    from demo_training.text_model import build_text_encoder, build_tokenizer
+    from demo_training.trainer import PIXART_GUIDANCE
 
     tokenizer = build_tokenizer(tokenizer_folder)
     encoder = build_text_encoder(len(tokenizer))
@@ -150,8 +150,8 @@ def xl_components(ctx: Context) -> PixArtComponents:
     """
     if "xl_components" in ctx.cache:
         return ctx.cache["xl_components"]
-    from app.train.architecture import sampling_scheduler
-    from app.train.text_model import build_tokenizer
+    from demo_training.architecture import sampling_scheduler
+    from demo_training.text_model import build_tokenizer
 
     folder = ctx.work / "xl-random"
     folder.mkdir(exist_ok=True)

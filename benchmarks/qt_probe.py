@@ -44,7 +44,7 @@ def startup(args: argparse.Namespace) -> dict[str, Any]:
     else:
         from app.application import build_studio
         from app.core.paths import AppPaths
-        from app.ui.preferences import Preferences, open_settings
+        from app.ui.settings.preferences import Preferences, open_settings
 
         paths = AppPaths.from_environment().ensure()
         if args.model:
@@ -113,7 +113,7 @@ def viewer(args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtGui import QImage, QPainter, QPixmap
     from PySide6.QtWidgets import QApplication, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
-    from app.ui.image_viewer import ImageViewer
+    from app.ui.viewer.image_viewer import ImageViewer
 
     app = QApplication([sys.argv[0]])
     image = _test_image(args.side)
@@ -153,7 +153,7 @@ def _set_zoom(view: Any, zoom: str, side: int) -> None:
     """Fit the image, or show it at 100% / 400% around its centre."""
     from PySide6.QtGui import QTransform
 
-    from app.ui.image_viewer import ImageViewer
+    from app.ui.viewer.image_viewer import ImageViewer
 
     if isinstance(view, ImageViewer):
         view.fit() if zoom == "fit" else view.actual_size()
@@ -174,8 +174,8 @@ def gallery(args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     from app.store.gallery import Gallery
-    from app.ui.gallery_model import GalleryModel
-    from app.ui.gallery_view import GalleryView
+    from app.ui.gallery.gallery_model import GalleryModel
+    from app.ui.gallery.gallery_view import GalleryView
 
     app = QApplication([sys.argv[0]])
     start = time.thread_time()

@@ -16,11 +16,11 @@ import time
 import torch
 
 from app.model.kv_compression import apply_kv_compression
-from app.train.architecture import NATIVE_RESOLUTION, TEXT_DIM, build_transformer
-from app.train.data import LatentSet
-from app.train.trainer import PROMPT_TOKENS, kv_layers
-from app.train.transformer_training import PromptTable, Schedule, train_transformer
 from benchmarks.harness import Context, Row
+from demo_training.architecture import NATIVE_RESOLUTION, TEXT_DIM, build_transformer
+from demo_training.data import LatentSet
+from demo_training.trainer import PROMPT_TOKENS, kv_layers
+from demo_training.transformer_training import PromptTable, Schedule, train_transformer
 
 FAMILY = "train"
 BATCH = 48  # stage 2's in --two-hours, where these numbers were first taken

@@ -10,7 +10,7 @@ from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, PixArtSigmaPip
 from transformers import T5Config, T5EncoderModel, T5Tokenizer
 
 from app.core.engine_options import EngineOptions, Precision
-from app.train.spiece import train_spiece_model
+from tests.spiece import train_spiece_model
 
 NATIVE = 256  # sample_size 32 × VAE factor 8: diffusers' ASPECT_RATIO_256_BIN applies, so its binning can be compared
 _SENTENCES = [

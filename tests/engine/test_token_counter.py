@@ -13,7 +13,7 @@ import transformers
 from app.engine.controller import EngineController
 from app.engine.token_counter import TokenCount, TokenCounter
 from app.model import catalog
-from app.train.spiece import train_spiece_model
+from tests.spiece import train_spiece_model
 
 _WORD_TEXT = (
     "a photo of the cat dog red blue green sky mountain poster city night neon light portrait woman man with hat "

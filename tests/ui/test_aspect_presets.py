@@ -6,8 +6,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.core.sizes import GenerationPath
-from app.ui.aspect_presets import AspectPresets
-from app.ui.state import GenerationSettings, SizeMode
+from app.ui.create.aspect_presets import AspectPresets
+from app.ui.create.state import GenerationSettings, SizeMode
 
 
 def _presets(qtbot: QtBot) -> tuple[GenerationSettings, AspectPresets]:

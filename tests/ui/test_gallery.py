@@ -12,10 +12,10 @@ from pytestqt.qtbot import QtBot
 from app.application import Studio
 from app.core.request import GenerationRequest, GenerationResult
 from app.store.gallery import Gallery
-from app.ui import gallery_model as gallery_model_module
-from app.ui.export_dialog import ExportOptions
-from app.ui.gallery_model import THUMBNAIL_ROLE, GalleryModel
-from app.ui.state import SeedMode
+from app.ui.create.state import SeedMode
+from app.ui.gallery import gallery_model as gallery_model_module
+from app.ui.gallery.export_dialog import ExportOptions
+from app.ui.gallery.gallery_model import THUMBNAIL_ROLE, GalleryModel
 from tests.ui.fakes import fake_image
 
 

@@ -13,7 +13,7 @@ from app.application import Studio
 from app.core.resources import DEMO_MODEL_NAME
 from app.core.schedulers import SchedulerName
 from app.model.catalog import recommended_guidance
-from app.ui.image_viewer import ImageViewer
+from app.ui.viewer.image_viewer import ImageViewer
 from tests.ui.conftest import JOB_TIMEOUT_MS, generate_and_wait
 from tests.ui.fakes import FAIL_WORD, FakeInfo, fake_factory
 

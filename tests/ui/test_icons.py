@@ -9,8 +9,8 @@ from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QApplication, QToolButton
 from pytestqt.qtbot import QtBot
 
-from app.ui.icons import icon
-from app.ui.theme import DARK, LIGHT, Theme, apply_theme
+from app.ui.widgets.icons import icon
+from app.ui.widgets.theme import DARK, LIGHT, Theme, apply_theme
 
 
 def strokes_are(image, expected: str) -> bool:

@@ -15,10 +15,10 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.model.catalog import ModelInfo
-from app.ui.download_panel import DownloadPanel
-from app.ui.hub_download import DownloadCancelledError, DownloadError, DownloadProgress, download_model
-from app.ui.model_conversion import ModelConversion, resolution_from_name
-from app.ui.model_manager import ModelManager
+from app.ui.models.download_panel import DownloadPanel
+from app.ui.models.hub_download import DownloadCancelledError, DownloadError, DownloadProgress, download_model
+from app.ui.models.model_conversion import ModelConversion, resolution_from_name
+from app.ui.models.model_manager import ModelManager
 
 
 def _info(name: str, path: Path, source: str, native: int = 1024, trained: bool = False) -> ModelInfo:
@@ -99,7 +99,7 @@ def test_conversion_failure_names_the_reason(qtbot: QtBot, tmp_path: Path) -> No
 def test_the_convert_command_runs_the_cli_module() -> None:
     """Conversion runs `python -m app convert SRC DEST --resolution N`, keeping torch out of the GUI."""
     conversion = ModelConversion(Path("a.pth"), Path("b"), 1024)
-    program, arguments = __import__("app.ui.model_conversion", fromlist=["x"]).convert_command(
+    program, arguments = __import__("app.ui.models.model_conversion", fromlist=["x"]).convert_command(
         conversion.src, conversion.dest, 1024
     )
     assert program == sys.executable and arguments == ["-m", "app", "convert", "a.pth", "b", "--resolution", "1024"]

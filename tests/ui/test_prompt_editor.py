@@ -9,9 +9,9 @@ from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
-from app.train.spiece import train_spiece_model
-from app.ui.prompt_history import PromptHistory
-from app.ui.style_presets import StylePreset, StylePresets, append_style
+from app.ui.create.prompt_history import PromptHistory
+from app.ui.create.style_presets import StylePreset, StylePresets, append_style
+from tests.spiece import train_spiece_model
 
 _SENTENCES = [
     "a vintage travel poster of a lighthouse at dusk",

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from app.ui.state import SizeMode
-from app.ui.theme import Theme
+from app.ui.create.state import SizeMode
+from app.ui.widgets.theme import Theme
 
 _SHOW_WINDOW = """
 import sys, time

@@ -8,8 +8,8 @@ from PySide6.QtGui import QColor, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.ui.image_viewer import ImageViewer
-from app.ui.mip_image_item import build_levels, level_for_scale
+from app.ui.viewer.image_viewer import ImageViewer
+from app.ui.viewer.mip_image_item import build_levels, level_for_scale
 
 
 def _image(width: int, height: int) -> QImage:

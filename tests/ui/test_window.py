@@ -8,9 +8,9 @@ from pytestqt.qtbot import QtBot
 
 from app.application import Studio
 from app.core.engine_options import VaeTiling
-from app.ui.settings_dialog import SettingsDialog
-from app.ui.shortcuts import ShortcutsDialog
-from app.ui.theme import Theme
+from app.ui.settings.settings_dialog import SettingsDialog
+from app.ui.shell.shortcuts import ShortcutsDialog
+from app.ui.widgets.theme import Theme
 
 
 def test_settings_dialog_saves_preferences_and_updates_the_engine(qtbot: QtBot, studio: Studio, tmp_path) -> None:

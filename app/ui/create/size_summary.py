@@ -1,0 +1,86 @@
+"""The line under the size picker: final pixels, megapixels, how the size is made, time and memory."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from app.core.errors import InvalidRequestError
+from app.core.estimates import estimate, format_bytes, format_duration
+from app.core.sizes import GenerationPath, SizePlan
+from app.ui.create.state import GenerationSettings
+from app.ui.settings.preferences import Preferences
+from app.ui.widgets.theme import current_colors
+
+
+def describe_path(plan: SizePlan) -> str:
+    """How a plan reaches its size, in a designer's words."""
+    sampled = f"{plan.width}×{plan.height}"
+    if plan.path is GenerationPath.NATIVE:
+        how = f"Sampled directly at {plan.tier.label} ({sampled})"
+    elif plan.path is GenerationPath.DIRECT:
+        how = f"Direct at {plan.tier.label} ({sampled}) with compressed attention"
+    else:
+        how = f"Refine: {plan.base_width}×{plan.base_height}, upscaled to {sampled} and refined"
+    if plan.needs_resize:
+        how += f", then fitted to {plan.target_width}×{plan.target_height}"
+    return how
+
+
+class SizeSummary(QLabel):
+    """Updates whenever the size, steps or engine settings change."""
+
+    def __init__(self, state: GenerationSettings, preferences: Preferences, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sizeSummary")
+        self.setProperty("role", "summary")
+        self.setWordWrap(True)
+        self.setAccessibleName("Final image size")
+        self._state, self._preferences = state, preferences
+        for signal in (
+            state.size_changed,
+            state.steps_changed,
+            state.kv_compression_changed,
+            state.refine_strength_changed,
+            state.batch_count_changed,
+            preferences.engine_options_changed,
+        ):
+            signal.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *_: object) -> None:
+        """Recompute the plan and the estimate."""
+        state = self._state
+        try:
+            plan = state.plan()
+        except InvalidRequestError as error:
+            self.setText(f"<span style='color:{current_colors().danger}'>{error}</span>")
+            self.setToolTip(str(error))
+            return
+        size = state.target_size()
+        megapixels = size.width * size.height / 1e6
+        dpi = f" · {size.dpi} DPI" if size.dpi != 72 else ""
+        options = self._preferences.engine_options
+        guess = estimate(
+            plan,
+            state.steps,
+            state.kv_compression,
+            state.refine_strength,
+            self._preferences.seconds_per_unit,
+            options.precision,
+            options.vae_tiling,
+            state.batch_count,
+        )
+        # A job that also loads the model is not timed (generation_flow), so the first image may not calibrate it.
+        unknown = "time measured on the next image"
+        time_text = f"≈ {format_duration(guess.seconds)}" if guess.seconds is not None else unknown
+        batch = f" × {state.batch_count}" if state.batch_count > 1 else ""
+        self.setText(
+            f"<b>{size.width} × {size.height} px</b> · {megapixels:.{1 if megapixels >= 1 else 2}f} MP{dpi}{batch}<br>"
+            f"{describe_path(plan)}<br>"
+            f"<span style='color:{current_colors().muted}'>{time_text} · "
+            f"≈ {format_bytes(guess.memory_bytes)} working memory</span>"
+        )
+        self.setToolTip(
+            "Time is measured from the images made on this machine; memory excludes the model weights.\n"
+            "Above 2× the model's resolution the image is made at native size first, then upscaled and refined."
+        )

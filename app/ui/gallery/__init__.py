@@ -1,0 +1,1 @@
+"""The gallery: its item model, view, delegate, actions and export dialog."""

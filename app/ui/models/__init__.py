@@ -1,0 +1,1 @@
+"""The model manager: the catalog's list, Hub downloads and checkpoint conversion."""

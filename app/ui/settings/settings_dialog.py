@@ -1,0 +1,128 @@
+"""Settings: device, precision, text-encoder placement, VAE tiling, previews, output folder, theme."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from app.core.engine_options import DeviceChoice, EngineOptions, Precision, TextEncoderPlacement, VaeTiling
+from app.ui.settings.preferences import Preferences
+from app.ui.widgets.combo import labelled_combo
+from app.ui.widgets.theme import Theme
+
+_LABELS: dict[Enum, str] = {
+    DeviceChoice.AUTO: "Automatic (CUDA, then Apple GPU, then CPU)",
+    DeviceChoice.CUDA: "NVIDIA GPU (CUDA)",
+    DeviceChoice.MPS: "Apple GPU (MPS)",
+    DeviceChoice.CPU: "CPU (slow)",
+    Precision.AUTO: "Automatic (bf16 where supported)",
+    Precision.FP32: "fp32 (most exact, 2× memory)",
+    Precision.FP16: "fp16",
+    Precision.BF16: "bf16",
+    TextEncoderPlacement.AUTO: "Automatic (by free memory)",
+    TextEncoderPlacement.DEVICE: "With the model on the GPU",
+    TextEncoderPlacement.CPU: "CPU (saves ~10 GB of GPU memory)",
+    TextEncoderPlacement.INT8: "8-bit on the GPU",
+    VaeTiling.AUTO: "Automatic (large images, or after running out of memory)",
+    VaeTiling.ON: "Always",
+    VaeTiling.OFF: "Never",
+    Theme.DARK: "Dark",
+    Theme.LIGHT: "Light",
+    Theme.SYSTEM: "Follow the system",
+}
+
+
+def _enum_combo(values: type[Enum], current: Enum, name: str, tip: str) -> QComboBox:
+    combo = labelled_combo(((value, _LABELS.get(value, str(value.value))) for value in values), name, tip)
+    combo.setCurrentIndex(combo.findData(current))
+    return combo
+
+
+class SettingsDialog(QDialog):
+    """Edits Preferences; OK writes them (and they are announced), Cancel leaves them."""
+
+    def __init__(self, preferences: Preferences, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setObjectName("settingsDialog")
+        self._preferences = preferences
+        options = preferences.engine_options
+        self.device = _enum_combo(DeviceChoice, options.device, "Device", "Where sampling runs")
+        self.precision = _enum_combo(Precision, options.precision, "Precision", "Number format of the model")
+        self.text_encoder = _enum_combo(
+            TextEncoderPlacement, options.text_encoder, "Text encoder placement", "Where the T5 text encoder runs"
+        )
+        self.vae_tiling = _enum_combo(VaeTiling, options.vae_tiling, "VAE tiling", "Decode big images in tiles")
+        self.preview_every = QSpinBox()
+        self.preview_every.setRange(0, 50)
+        self.preview_every.setValue(options.preview_every)
+        self.preview_every.setSpecialValueText("Off")
+        self.preview_every.setSuffix(" steps")
+        self.preview_every.setAccessibleName("Live preview interval")
+        self.preview_every.setToolTip("Show the image being formed every N steps (Off: no previews, slightly faster)")
+        self.output_folder = QLineEdit(str(preferences.output_folder))
+        self.output_folder.setAccessibleName("Output folder")
+        self.output_folder.setToolTip("Where generated images and the gallery index are kept")
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.output_folder, 1)
+        folder_row.addWidget(browse)
+        self.theme = _enum_combo(Theme, preferences.theme, "Theme", "Dark suits judging images")
+        note = QLabel("Engine changes apply from the next image; a loaded model reloads with them.")
+        note.setProperty("role", "hint")
+        note.setWordWrap(True)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Device", self.device)
+        form.addRow("Precision", self.precision)
+        form.addRow("Text encoder", self.text_encoder)
+        form.addRow("VAE tiling", self.vae_tiling)
+        form.addRow("Live preview", self.preview_every)
+        form.addRow("Output folder", folder_row)
+        form.addRow("Theme", self.theme)
+        form.addRow(note)
+        form.addRow(buttons)
+
+    def engine_options(self) -> EngineOptions:
+        """The engine options as chosen."""
+        # Qt hands str-based enums back as plain strings, so convert them again.
+        return EngineOptions(
+            device=DeviceChoice(self.device.currentData()),
+            precision=Precision(self.precision.currentData()),
+            text_encoder=TextEncoderPlacement(self.text_encoder.currentData()),
+            vae_tiling=VaeTiling(self.vae_tiling.currentData()),
+            preview_every=self.preview_every.value(),
+        )
+
+    def accept(self) -> None:
+        """Save every choice to the preferences."""
+        self._preferences.engine_options = self.engine_options()
+        folder = self.output_folder.text().strip()
+        if folder:
+            self._preferences.output_folder = Path(folder).expanduser()
+        self._preferences.theme = Theme(self.theme.currentData())
+        self._preferences.sync()
+        super().accept()
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Output folder", self.output_folder.text())
+        if folder:
+            self.output_folder.setText(folder)

@@ -1,0 +1,1 @@
+"""The zoomable image viewer."""

@@ -1,0 +1,1 @@
+"""Small shared widgets and helpers: icons, theme, combos, background work."""
