@@ -77,7 +77,7 @@ def test_delete_moves_to_trash_and_undo_restores(qtbot: QtBot, studio: Studio) -
     studio.window.gallery.delete_requested.emit([item])
     assert model.total == 0 and not item.path.exists()
     assert any("trash" in banner.title for banner in studio.window.banners.banners)
-    studio.window.actions_.undo_delete.trigger()
+    studio.window.actions_["undo_delete"].trigger()
     assert model.total == 1 and item.path.exists()
 
 

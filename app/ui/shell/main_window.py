@@ -28,10 +28,11 @@ from app.ui.settings.preferences import Preferences, read_json, write_json
 from app.ui.settings.settings_dialog import SettingsDialog
 from app.ui.shell.banner import Banner, BannerArea
 from app.ui.shell.generation_flow import GenerationFlow
+from app.ui.shell.help_dialogs import REAL_WEIGHTS_HELP, show_about, show_weights_help
 from app.ui.shell.shortcuts import ShortcutsDialog
 from app.ui.shell.side_panel import PANEL_WIDTH, SidePanel
 from app.ui.shell.status_bar import StudioStatusBar
-from app.ui.shell.window_actions import REAL_WEIGHTS_HELP, WindowActions
+from app.ui.shell.window_actions import Command, ToolbarSide, WindowActions
 from app.ui.viewer.image_viewer import ImageViewer
 from app.ui.widgets.background import run_in_background
 from app.ui.widgets.icons import app_icon
@@ -91,7 +92,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.flow = GenerationFlow(controller, state, gallery_model, history, preferences, self)
         self.gallery_actions = GalleryActions(gallery_model, self, self)
-        self.actions_ = WindowActions(self)
+        self.actions_ = WindowActions(self, self.commands())
         self._connect()
         self.status.show_model(controller.model_status)
         self.status.show_zoom(self.viewer.zoom_percent)
@@ -108,6 +109,55 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(area, dock)
         return dock
+
+    def commands(self) -> tuple[Command, ...]:
+        """Every menu entry and toolbar button, in menu order: id, text, what it runs, keys, icon, menu."""
+        c, viewer, lead, trail = Command, self.viewer, ToolbarSide.LEADING, ToolbarSide.TRAILING
+        logs = self.paths.logs
+        # fmt: off
+        return (
+            c("import_settings", "Load settings from image…", self.open_import_dialog, ("Ctrl+O",), "folder", "&File"),
+            c("export", "Export selected images…", self.export_selected, ("Ctrl+E",), "export", "&File"),
+            c("open_output", "Open output folder", self.open_output_folder, (), "folder", "&File"),
+            c("quit", "Quit", self.close, ("Ctrl+Q",), None, "&File", separator_before=True),
+            c("undo_delete", "Undo delete", self.gallery_actions.undo_delete, ("Ctrl+Z",), "undo", "&Edit"),
+            c("search", "Search the gallery", self.focus_search, ("Ctrl+F",), "search", "&Edit"),
+            c("styles", "Style presets…", self.edit_styles, (), "style", "&Edit", separator_before=True),
+            c("settings", "Settings…", self.open_settings, ("Ctrl+,",), "settings", "&Edit", toolbar=lead,
+              toolbar_order=1),
+            c("fit", "Fit to window", viewer.fit, (), "fit", "&View", key_hint="F", toolbar=trail),
+            c("actual", "Actual pixels (100%)", viewer.actual_size, (), "actual-size", "&View", key_hint="1",
+              toolbar=trail, toolbar_order=1),
+            c("zoom_in", "Zoom in", viewer.zoom_in, (), "zoom-in", "&View", key_hint="+", toolbar=trail,
+              toolbar_order=3),
+            c("zoom_out", "Zoom out", viewer.zoom_out, (), "zoom-out", "&View", key_hint="−", toolbar=trail,
+              toolbar_order=2),
+            c("full_screen", "Full screen", self.toggle_full_screen, ("F11",), "fullscreen", "&View",
+              separator_before=True, toolbar=trail, toolbar_order=4),
+            c("show_create", "Create panel", lambda: self._toggle(self.side_dock), (), None, "&View",
+              separator_before=True, checked=self.side_dock.isVisible),
+            c("show_gallery", "Gallery", lambda: self._toggle(self.gallery_dock), (), None, "&View",
+              checked=self.gallery_dock.isVisible),
+            c("generate", "Generate", self.generate, ("Ctrl+Return", "Ctrl+Enter"), "generate", "&Generate"),
+            c("cancel", "Cancel", self.cancel_or_leave_full_screen, ("Esc",), "stop", "&Generate"),
+            c("new_seed", "New random seed", self.generation_panel.roll_seed, ("Ctrl+R",), "dice", "&Generate",
+              separator_before=True),
+            c("focus_prompt", "Focus the prompt", self.prompt_editor.focus_prompt, ("Ctrl+L",), None, "&Generate"),
+            c("clear_queue", "Clear the queue", self.controller.clear_queue, (), None, "&Generate"),
+            c("models", "Models…", self.open_model_manager, ("Ctrl+M",), "model", "&Models", toolbar=lead),
+            c("load_model", "Load the model now", self.controller.load_model, (), None, "&Models"),
+            c("shortcuts", "Keyboard shortcuts", self.show_shortcuts, ("F1",), "keyboard", "&Help"),
+            c("weights_help", "Getting real PixArt-Σ weights", lambda: show_weights_help(self), (), "download",
+              "&Help"),
+            c("logs", "Open the log folder", lambda: self.open_folder(logs), (), "folder", "&Help"),
+            c("about", "About PixArt Studio", lambda: show_about(self), (), "info", "&Help", separator_before=True),
+        )
+        # fmt: on
+
+    @staticmethod
+    def _toggle(dock: QDockWidget) -> None:
+        # The docks have no close button (a panel closed by a stray click confuses), so the View menu hides them.
+        dock.setVisible(not dock.isVisible())
 
     def _connect(self) -> None:
         panel, flow, viewer, gallery = self.generation_panel, self.flow, self.viewer, self.gallery
@@ -265,6 +315,24 @@ class MainWindow(QMainWindow):
         )
         if file:
             self.import_settings([Path(file)])
+
+    def export_selected(self) -> None:
+        """File → Export selected images (Ctrl+E)."""
+        items = self.gallery.selected_items()
+        if items:
+            self.gallery_actions.export(items)
+        else:
+            self.status.show_message("Select images in the gallery to export")
+
+    def focus_search(self) -> None:
+        """Edit → Search the gallery (Ctrl+F)."""
+        self.gallery_dock.show()
+        self.gallery.search.setFocus()
+        self.gallery.search.selectAll()
+
+    def open_output_folder(self) -> None:
+        """File → Open output folder: the current gallery's folder."""
+        self.open_folder(self.gallery_model.gallery.root)
 
     def open_folder(self, folder: Path) -> None:
         """Show a folder in the system file manager."""

@@ -29,6 +29,7 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Gallery", "Delete (to the trash)", "Del"),
     ("Gallery", "Undo delete", "Ctrl+Z"),
     ("Gallery", "Export the selected images", "Ctrl+E"),
+    ("Window", "Load settings from an image", "Ctrl+O"),
     ("Window", "Models", "Ctrl+M"),
     ("Window", "Settings", "Ctrl+,"),
     ("Window", "Keyboard shortcuts", "F1"),
