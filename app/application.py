@@ -27,9 +27,9 @@ from app.engine.controller import EngineController
 from app.store.gallery import Gallery
 from app.ui.create.prompt_history import PromptHistory
 from app.ui.create.state import GenerationSettings
-from app.ui.create.style_presets import STYLES_FILE, StylePresets
+from app.ui.create.style_presets import StylePresets
 from app.ui.gallery.gallery_model import GalleryModel
-from app.ui.settings.preferences import Preferences, open_settings
+from app.ui.settings.preferences import Preferences, open_preferences
 from app.ui.shell.main_window import MainWindow
 from app.ui.widgets.background import run_in_background
 from app.ui.widgets.theme import apply_theme
@@ -80,7 +80,7 @@ def build_studio(
     if not isinstance(app, QApplication):
         raise RuntimeError("build_studio needs a QApplication; create one first")
     paths = (paths or AppPaths.from_environment()).ensure()
-    preferences = Preferences(open_settings(paths), paths.gallery)
+    preferences = open_preferences(paths)
     apply_theme(app, preferences.theme)
     preferences.theme_changed.connect(lambda theme: apply_theme(app, theme))
 
@@ -93,12 +93,12 @@ def build_studio(
     if gallery.open_report.needs_attention:
         problems.append(("The gallery needed repairs.", gallery.open_report.summary()))
 
-    transformer = preferences.settings.value("engine/transformer", "")
     controller = EngineController(
         model=preferences.model,
-        transformer=transformer if isinstance(transformer, str) and transformer else None,
+        transformer=preferences.transformer or None,
         options=preferences.engine_options,
         pipeline_factory=pipeline_factory,
+        paths=paths,
     )
     state = GenerationSettings()
     window = MainWindow(
@@ -106,8 +106,8 @@ def build_studio(
         GalleryModel(gallery),
         state,
         preferences,
-        PromptHistory(preferences.settings),
-        StylePresets(paths.config / STYLES_FILE),
+        PromptHistory(preferences),
+        StylePresets(preferences),
         paths,
         gallery_opener=lambda folder: _open_gallery(folder, paths, use_system_trash),
     )

@@ -51,9 +51,11 @@ class EngineController(QObject):
         transformer: str | None = None,
         options: EngineOptions | None = None,
         pipeline_factory: Callable[..., Any] | None = None,
+        paths: AppPaths | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self._paths = paths or AppPaths.from_environment()
         self._queue = JobQueue(EngineConfig(model, transformer, options or EngineOptions()))
         self._factory = pipeline_factory
         self._worker: EngineWorker | None = None
@@ -175,7 +177,7 @@ class EngineController(QObject):
 
     def list_models(self) -> list[ModelInfo]:
         """The models the user can pick, read from their JSON files and headers without torch."""
-        return list_models(AppPaths.from_environment())
+        return list_models(self._paths)
 
     def token_counter(self) -> TokenCounter | None:
         """The prompt token counter of the current model; None when its tokenizer cannot be found."""

@@ -1,4 +1,4 @@
-"""A small JSON file for preferences (last parameters, style presets, prompt history), written atomically."""
+"""A small JSON object file written atomically; a damaged one is moved aside (the preferences and gallery marks)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from app.application import Studio
 from app.core.resources import DEMO_MODEL_NAME
 from app.core.schedulers import SchedulerName
 from app.model.catalog import recommended_guidance
+from app.store.preferences import load_preferences
 from app.ui.viewer.image_viewer import ImageViewer
 from tests.ui.conftest import JOB_TIMEOUT_MS, generate_and_wait
 from tests.ui.fakes import FAIL_WORD, FakeInfo, fake_factory
@@ -130,9 +131,7 @@ def test_closing_the_window_during_a_generation_exits_cleanly(qtbot: QtBot, make
         studio.window.generate()
     assert studio.window.close()
     assert not studio.controller.is_busy
-    settings = studio.preferences.settings
-    settings.sync()
-    assert settings.value("window/geometry") is not None
+    assert load_preferences(studio.paths).window_geometry != ""
     worker_threads = [t for t in threading.enumerate() if "PixArtEngineWorker" in t.name]
     assert not worker_threads
 

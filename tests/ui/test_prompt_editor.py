@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
+from app.core.styles import StylePreset, append_style
+from app.store.preferences import PreferencesFile
 from app.ui.create.prompt_history import PromptHistory
-from app.ui.create.style_presets import StylePreset, StylePresets, append_style
+from app.ui.create.style_presets import StylePresets
+from app.ui.settings.preferences import Preferences
 from tests.spiece import train_spiece_model
 
 _SENTENCES = [
@@ -58,11 +60,11 @@ def test_token_meter_counts_real_t5_tokens_and_names_the_cut_tail(
 
 def test_history_remembers_prompts_newest_first(tmp_path: Path) -> None:
     """Generated prompts are recalled newest first, without duplicates, across restarts."""
-    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
-    history = PromptHistory(settings)
+    file = PreferencesFile(tmp_path / "preferences.json")
+    history = PromptHistory(Preferences(file, tmp_path))
     for prompt in ("first", "second", "first"):
         history.add(prompt)
-    assert PromptHistory(settings).prompts == ["first", "second"]
+    assert PromptHistory(Preferences(file, tmp_path)).prompts == ["first", "second"]
 
 
 def test_history_menu_recalls_a_prompt(qtbot: QtBot, studio: Studio) -> None:
@@ -81,7 +83,7 @@ def test_style_presets_append_and_are_saved(qtbot: QtBot, studio: Studio, tmp_pa
     action.trigger()
     action.trigger()
     assert studio.state.prompt == "a fox, watercolour illustration, loose brush strokes, paper texture"
-    path = tmp_path / "styles.json"
-    StylePresets(path).set_presets([StylePreset("Mine", "my look")])
-    assert StylePresets(path).presets == [StylePreset("Mine", "my look")]
+    file = PreferencesFile(tmp_path / "preferences.json")
+    StylePresets(Preferences(file, tmp_path)).set_presets([StylePreset("Mine", "my look"), StylePreset(" ", "x")])
+    assert StylePresets(Preferences(file, tmp_path)).presets == [StylePreset("Mine", "my look")]
     assert append_style("", StylePreset("Mine", "my look")) == "my look"

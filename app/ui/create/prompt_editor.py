@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.styles import append_style
 from app.ui.create.prompt_history import PromptHistory
 from app.ui.create.state import GenerationSettings
-from app.ui.create.style_presets import StylePresets, append_style
+from app.ui.create.style_presets import StylePresets
 from app.ui.create.token_meter import TokenMeter
 from app.ui.widgets.icons import icon
 

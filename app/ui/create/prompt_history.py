@@ -1,13 +1,11 @@
-"""Recently generated prompts, newest first, kept in the settings file."""
+"""Recently generated prompts, newest first, kept in the preferences."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, Signal
 
-from app.ui.settings.preferences import read_json, write_json
-
-MAX_PROMPTS = 50
-_KEY = "prompts/history"
+from app.store.preferences import MAX_PROMPTS
+from app.ui.settings.preferences import Preferences
 
 
 class PromptHistory(QObject):
@@ -15,28 +13,22 @@ class PromptHistory(QObject):
 
     history_changed = Signal(list)
 
-    def __init__(self, settings: QSettings, parent: QObject | None = None) -> None:
+    def __init__(self, preferences: Preferences, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._settings = settings
-        stored = read_json(settings, _KEY, [])
-        self._prompts: list[str] = [p for p in stored if isinstance(p, str) and p.strip()][:MAX_PROMPTS]
+        self._preferences = preferences
+        preferences.prompt_history_changed.connect(self.history_changed)
 
     @property
     def prompts(self) -> list[str]:
         """The remembered prompts, newest first."""
-        return list(self._prompts)
+        return self._preferences.prompt_history
 
     def add(self, prompt: str) -> None:
         """Remember a prompt (moving it to the front if it was there already)."""
         prompt = prompt.strip()
-        if not prompt:
-            return
-        self._prompts = [prompt, *(p for p in self._prompts if p != prompt)][:MAX_PROMPTS]
-        write_json(self._settings, _KEY, self._prompts)
-        self.history_changed.emit(self.prompts)
+        if prompt:
+            self._preferences.prompt_history = [prompt, *(p for p in self.prompts if p != prompt)][:MAX_PROMPTS]
 
     def clear(self) -> None:
         """Forget every prompt."""
-        self._prompts = []
-        write_json(self._settings, _KEY, [])
-        self.history_changed.emit([])
+        self._preferences.prompt_history = []

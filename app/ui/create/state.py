@@ -88,6 +88,7 @@ def _field(name: str) -> property:
         getattr(self, f"{name}_changed").emit(value)
         if name in _SIZE_FIELDS:
             self.size_changed.emit()
+        self.changed.emit()
 
     return property(getter, setter, doc=f"The {name.replace('_', ' ')} control's value.")
 
@@ -130,6 +131,7 @@ class GenerationSettings(QObject):
     refine_strength_changed = Signal(float)
     native_resolution_changed = Signal(int)
     size_changed = Signal()  # anything that changes the final size or how it is made
+    changed = Signal()  # any value
 
     prompt = _field("prompt")
     negative_prompt = _field("negative_prompt")

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.create.style_presets import DEFAULT_STYLES, StylePreset, StylePresets
+from app.core.styles import DEFAULT_STYLES, StylePreset
+from app.ui.create.style_presets import StylePresets
 
 
 class StylePresetDialog(QDialog):

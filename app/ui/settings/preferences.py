@@ -1,122 +1,171 @@
-"""Preferences: theme, output folder, engine options and the active model, saved in the INI settings file."""
+"""Preferences: the window's handle on the preferences file; each change is saved at once and announced."""
 
 from __future__ import annotations
 
-import json
+import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QByteArray, QObject, Signal
 
 from app.core.engine_options import EngineOptions
+from app.core.errors import StoreError
 from app.core.paths import AppPaths
+from app.core.styles import StylePreset
+from app.store.preferences import PreferencesFile, SavedPreferences, preferences_path
+from app.ui.settings.legacy_settings import read_legacy_settings
 from app.ui.widgets.theme import Theme
 
-SETTINGS_FILE = "pixart-studio.ini"
+log = logging.getLogger(__name__)
 
 
-def open_settings(paths: AppPaths) -> QSettings:
-    """The settings file under the config folder (so PIXART_STUDIO_HOME isolates it too)."""
-    paths.config.mkdir(parents=True, exist_ok=True)
-    return QSettings(str(paths.config / SETTINGS_FILE), QSettings.Format.IniFormat)
-
-
-def read_json(settings: QSettings, key: str, default: Any) -> Any:
-    """A JSON value stored as text (INI files keep no types); the default when missing or damaged."""
-    raw = settings.value(key)
-    if not isinstance(raw, str):
-        return default
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return default
-
-
-def write_json(settings: QSettings, key: str, value: Any) -> None:
-    """Store a JSON-ready value as text."""
-    settings.setValue(key, json.dumps(value))
+def open_preferences(paths: AppPaths) -> Preferences:
+    """The preferences under the config folder; the first run after an upgrade brings the old INI values over."""
+    file = PreferencesFile(preferences_path(paths))
+    if not file.exists():
+        legacy = read_legacy_settings(paths.config)
+        if legacy is not None:
+            file.save(legacy)
+            log.info("preferences moved from the old settings file to %s", file.path)
+    return Preferences(file, paths.gallery)
 
 
 class Preferences(QObject):
-    """What the Settings dialog edits; every change is written at once and announced."""
+    """Every value the app remembers; widgets bind to the `<name>_changed` signals and set the properties."""
 
     theme_changed = Signal(object)
     output_folder_changed = Signal(str)
     engine_options_changed = Signal(object)
-    model_changed = Signal(str)
+    prompt_history_changed = Signal(list)
+    style_presets_changed = Signal(list)
+    save_failed = Signal(str)  # the disk refused; the value is kept for this session only
 
-    def __init__(self, settings: QSettings, default_output: Path, parent: QObject | None = None) -> None:
+    def __init__(self, file: PreferencesFile, default_output: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._settings = settings
+        self._file = file
         self._default_output = default_output
+        self._values = file.load()
+        self._failing = False
 
     @property
-    def settings(self) -> QSettings:
-        """The underlying settings file, for window state and other per-widget values."""
-        return self._settings
+    def values(self) -> SavedPreferences:
+        """Everything, as the immutable value the file holds."""
+        return self._values
 
     @property
     def theme(self) -> Theme:
         """The chosen theme; dark unless the user picked another."""
         try:
-            return Theme(self._settings.value("ui/theme", Theme.DARK.value))
+            return Theme(self._values.theme)
         except ValueError:
             return Theme.DARK
 
     @theme.setter
     def theme(self, value: Theme) -> None:
-        if Theme(value) is not self.theme:
-            self._settings.setValue("ui/theme", Theme(value).value)
+        if Theme(value) is not self.theme and self._update(theme=Theme(value).value):
             self.theme_changed.emit(Theme(value))
 
     @property
     def output_folder(self) -> Path:
         """Where images (and the gallery index) are written."""
-        stored = self._settings.value("output/folder")
-        return Path(stored) if isinstance(stored, str) and stored else self._default_output
+        return Path(self._values.output_folder) if self._values.output_folder else self._default_output
 
     @output_folder.setter
     def output_folder(self, value: Path) -> None:
-        if Path(value) != self.output_folder:
-            self._settings.setValue("output/folder", str(value))
+        if Path(value) != self.output_folder and self._update(output_folder=str(value)):
             self.output_folder_changed.emit(str(value))
 
     @property
     def engine_options(self) -> EngineOptions:
         """Device, precision, text-encoder placement, VAE tiling and preview interval."""
-        return EngineOptions.from_dict(read_json(self._settings, "engine/options", {}))
+        return self._values.engine_options
 
     @engine_options.setter
     def engine_options(self, value: EngineOptions) -> None:
-        if value != self.engine_options:
-            write_json(self._settings, "engine/options", value.to_dict())
+        if self._update(engine_options=value):
             self.engine_options_changed.emit(value)
 
     @property
     def model(self) -> str:
         """The active model: 'demo', a folder, or a Hub id found in the local cache."""
-        stored = self._settings.value("engine/model", "demo")
-        return stored if isinstance(stored, str) and stored else "demo"
+        return self._values.model
 
-    @model.setter
-    def model(self, value: str) -> None:
-        if value != self.model:
-            self._settings.setValue("engine/model", value)
-            self.model_changed.emit(value)
+    @property
+    def transformer(self) -> str:
+        """A converted transformer file used with the active model; empty for the model's own."""
+        return self._values.transformer
+
+    def use_model(self, model: str, transformer: str = "") -> None:
+        """Remember the active model (and transformer file) for the next start."""
+        self._update(model=model, transformer=transformer)
 
     @property
     def seconds_per_unit(self) -> float | None:
-        """Measured sampling speed on this machine (see size_estimate), or None before the first image."""
-        value = self._settings.value("engine/seconds_per_unit")
-        try:
-            return float(value) if value is not None else None
-        except (TypeError, ValueError):
-            return None
+        """Measured sampling speed on this machine (see core.estimates), or None before the first image."""
+        return self._values.seconds_per_unit
 
     @seconds_per_unit.setter
     def seconds_per_unit(self, value: float) -> None:
-        self._settings.setValue("engine/seconds_per_unit", float(value))
+        self._update(seconds_per_unit=float(value))
 
-    def sync(self) -> None:
-        """Write pending changes to disk."""
-        self._settings.sync()
+    @property
+    def window_geometry(self) -> QByteArray:
+        """The main window's saved geometry (empty before the first save)."""
+        return QByteArray.fromBase64(self._values.window_geometry.encode("ascii"))
+
+    @property
+    def window_state(self) -> QByteArray:
+        """The main window's saved dock and toolbar layout (empty before the first save)."""
+        return QByteArray.fromBase64(self._values.window_state.encode("ascii"))
+
+    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
+        """Remember the window's geometry and layout."""
+        self._update(window_geometry=_base64(geometry), window_state=_base64(state))
+
+    @property
+    def generation(self) -> dict[str, Any]:
+        """The generation controls' last values (GenerationSettings.to_dict)."""
+        return dict(self._values.generation)
+
+    @generation.setter
+    def generation(self, value: dict[str, Any]) -> None:
+        self._update(generation=dict(value))
+
+    @property
+    def prompt_history(self) -> list[str]:
+        """Recently generated prompts, newest first."""
+        return list(self._values.prompt_history)
+
+    @prompt_history.setter
+    def prompt_history(self, value: list[str]) -> None:
+        if self._update(prompt_history=tuple(value)):
+            self.prompt_history_changed.emit(self.prompt_history)
+
+    @property
+    def style_presets(self) -> list[StylePreset]:
+        """The user's style presets, in their order."""
+        return list(self._values.style_presets)
+
+    @style_presets.setter
+    def style_presets(self, value: list[StylePreset]) -> None:
+        if self._update(style_presets=tuple(value)):
+            self.style_presets_changed.emit(self.style_presets)
+
+    def _update(self, **changes: Any) -> bool:
+        """Apply and save changes; True when something changed (it stays changed even if the disk refused)."""
+        before = self._values
+        try:
+            self._values = self._file.update(before, **changes)
+            self._failing = False
+        except StoreError as error:
+            self._values = replace(before, **changes)
+            log.warning("cannot save preferences: %s", error)
+            if not self._failing:  # one message per run of failures, not one per keystroke
+                self._failing = True
+                self.save_failed.emit(f"Cannot save your preferences: {error}")
+        return self._values != before
+
+
+def _base64(data: QByteArray) -> str:
+    return bytes(data.toBase64().data()).decode("ascii")

@@ -119,7 +119,6 @@ class SettingsDialog(QDialog):
         if folder:
             self._preferences.output_folder = Path(folder).expanduser()
         self._preferences.theme = Theme(self.theme.currentData())
-        self._preferences.sync()
         super().accept()
 
     def _browse(self) -> None:

@@ -24,11 +24,12 @@ from app.ui.gallery.gallery_actions import GalleryActions
 from app.ui.gallery.gallery_model import GalleryModel
 from app.ui.gallery.gallery_view import GalleryView, dropped_images
 from app.ui.models.model_manager import ModelManager
-from app.ui.settings.preferences import Preferences, read_json, write_json
+from app.ui.settings.preferences import Preferences
 from app.ui.settings.settings_dialog import SettingsDialog
 from app.ui.shell.banner import Banner, BannerArea
 from app.ui.shell.generation_flow import GenerationFlow
 from app.ui.shell.help_dialogs import REAL_WEIGHTS_HELP, show_about, show_weights_help
+from app.ui.shell.session import Session
 from app.ui.shell.shortcuts import ShortcutsDialog
 from app.ui.shell.side_panel import PANEL_WIDTH, SidePanel
 from app.ui.shell.status_bar import StudioStatusBar
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.flow = GenerationFlow(controller, state, gallery_model, history, preferences, self)
         self.gallery_actions = GalleryActions(gallery_model, self, self)
+        self.session = Session(self, state, preferences)
         self.actions_ = WindowActions(self, self.commands())
         self._connect()
         self.status.show_model(controller.model_status)
@@ -192,6 +194,7 @@ class MainWindow(QMainWindow):
         self.controller.job_failed.connect(lambda *_: panel.set_busy(self.controller.is_busy))
         self.preferences.output_folder_changed.connect(self._on_output_folder_changed)
         self.preferences.engine_options_changed.connect(self.controller.set_options)
+        self.preferences.save_failed.connect(self.show_error)
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -289,8 +292,7 @@ class MainWindow(QMainWindow):
     def use_model(self, model: str, transformer: str = "") -> None:
         """Make a model the active one, now and at the next start."""
         self.controller.set_model(model, transformer or None)
-        self.preferences.model = model
-        self.preferences.settings.setValue("engine/transformer", transformer)
+        self.preferences.use_model(model, transformer)
         self.side_panel.prompt_editor.token_meter.recount()
         self.status.show_message(f"Model: {Path(transformer).name if transformer else model}")
 
@@ -356,24 +358,12 @@ class MainWindow(QMainWindow):
     # -- persistence -------------------------------------------------------------------------
 
     def restore_session(self) -> None:
-        """Window geometry, dock layout and the last parameters from the settings file."""
-        settings = self.preferences.settings
-        geometry, layout = settings.value("window/geometry"), settings.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(layout, QByteArray):
-            self.restoreState(layout)
-        self.state.restore(read_json(settings, "generation/parameters", {}))
+        """Window geometry, dock layout and the last parameters from the preferences."""
+        self.session.restore()
 
     def save_session(self) -> None:
-        """Write geometry, layout and parameters."""
-        settings = self.preferences.settings
-        if self.isFullScreen() and self._full_screen_state is not None:
-            self.restoreState(self._full_screen_state)
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
-        write_json(settings, "generation/parameters", self.state.to_dict())
-        self.preferences.sync()
+        """Write geometry, layout (as before full screen) and parameters."""
+        self.session.save(self._full_screen_state if self.isFullScreen() else None)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save the session, stop the engine (cancelling a running job) and finish saving images."""
