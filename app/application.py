@@ -112,6 +112,7 @@ def build_studio(
         gallery_opener=lambda folder: _open_gallery(folder, paths, use_system_trash),
     )
     window.restore_session()
+    window.offer_restored_jobs()
     for message, details in problems:
         window.show_error(message, details)
     if controller.model == "demo":

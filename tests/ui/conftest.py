@@ -29,6 +29,7 @@ def make_studio(qtbot: QtBot) -> Iterator[Callable[..., Studio]]:
 
     yield make
     for studio in made:
+        studio.controller.shutdown()  # a test may leave jobs in flight; closing must not stop to ask
         studio.window.close()
         studio.window.deleteLater()  # closed windows would otherwise pile up and slow every restyle
     qtbot.wait(1)
@@ -54,3 +55,22 @@ def qtbot_left() -> Any:
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def answer_quit_question(window: Any, button: str) -> list[str]:
+    """Click `button` ("Quit" or "Cancel") in the quit question once it opens; returns the question's text."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: list[str] = []
+
+    def answer() -> None:
+        box = next((w for w in QApplication.topLevelWidgets() if w.objectName() == "quitQuestion"), None)
+        if not isinstance(box, QMessageBox) or not box.isVisible():
+            QTimer.singleShot(10, answer)
+            return
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text().replace("&", "") == button).click()
+
+    QTimer.singleShot(0, answer)
+    return seen

@@ -15,7 +15,7 @@ from app.core.schedulers import SchedulerName
 from app.model.catalog import recommended_guidance
 from app.store.preferences import load_preferences
 from app.ui.viewer.image_viewer import ImageViewer
-from tests.ui.conftest import JOB_TIMEOUT_MS, generate_and_wait
+from tests.ui.conftest import JOB_TIMEOUT_MS, answer_quit_question, generate_and_wait
 from tests.ui.fakes import FAIL_WORD, FakeInfo, fake_factory
 
 
@@ -129,6 +129,7 @@ def test_closing_the_window_during_a_generation_exits_cleanly(qtbot: QtBot, make
     studio.state.prompt = "closing soon"
     with qtbot.waitSignal(studio.controller.job_started, timeout=JOB_TIMEOUT_MS):
         studio.window.generate()
+    answer_quit_question(studio.window, "Quit")
     assert studio.window.close()
     assert not studio.controller.is_busy
     assert load_preferences(studio.paths).window_geometry != ""

@@ -16,6 +16,7 @@ from app.engine.jobs import ModelState, ModelStatus
 from app.store.gallery import Gallery
 from app.store.items import GalleryItem
 from app.store.metadata import read_image_settings
+from app.store.pending_jobs import PendingJobsFile, pending_jobs_path
 from app.ui.create.prompt_history import PromptHistory
 from app.ui.create.state import GenerationSettings
 from app.ui.create.style_preset_dialog import StylePresetDialog
@@ -29,6 +30,7 @@ from app.ui.settings.settings_dialog import SettingsDialog
 from app.ui.shell.banner import Banner, BannerArea
 from app.ui.shell.generation_flow import GenerationFlow
 from app.ui.shell.help_dialogs import REAL_WEIGHTS_HELP, show_about, show_weights_help
+from app.ui.shell.saved_queue import SavedQueue, confirm_quit, describe_restored
 from app.ui.shell.session import Session
 from app.ui.shell.shortcuts import ShortcutsDialog
 from app.ui.shell.side_panel import PANEL_WIDTH, SidePanel
@@ -94,6 +96,7 @@ class MainWindow(QMainWindow):
         self.flow = GenerationFlow(controller, state, gallery_model, history, preferences, self)
         self.gallery_actions = GalleryActions(gallery_model, self, self)
         self.session = Session(self, state, preferences)
+        self.saved_queue = SavedQueue(controller, PendingJobsFile(pending_jobs_path(paths)), self)
         self.actions_ = WindowActions(self, self.commands())
         self._connect()
         self.status.show_model(controller.model_status)
@@ -195,6 +198,7 @@ class MainWindow(QMainWindow):
         self.preferences.output_folder_changed.connect(self._on_output_folder_changed)
         self.preferences.engine_options_changed.connect(self.controller.set_options)
         self.preferences.save_failed.connect(self.show_error)
+        self.saved_queue.save_failed.connect(self.show_error)
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -365,8 +369,31 @@ class MainWindow(QMainWindow):
         """Write geometry, layout (as before full screen) and parameters."""
         self.session.save(self._full_screen_state if self.isFullScreen() else None)
 
+    def offer_restored_jobs(self) -> Banner | None:
+        """Jobs left unfinished by the last session wait, paused, under a banner: Resume or Discard."""
+        restored = self.saved_queue.restored
+        if not restored:
+            return None
+        title, message = describe_restored(restored)
+
+        def decide(resume: bool) -> None:
+            if resume:
+                self.saved_queue.resume()
+            else:
+                self.saved_queue.discard()
+            banner.dismiss()
+
+        banner = Banner(
+            "info", title, message, actions=(("Resume", lambda: decide(True)), ("Discard", lambda: decide(False)))
+        )
+        return self.banners.show_banner(banner)
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Save the session, stop the engine (cancelling a running job) and finish saving images."""
+        """Ask first when jobs are in flight; then save the session, stop the engine and finish saving images."""
+        running, waiting = int(self.controller.running_job is not None), len(self.controller.queued_jobs)
+        if (running or waiting) and not confirm_quit(self, running, waiting):
+            event.ignore()
+            return
         self.save_session()
         self.controller.shutdown()
         self.flow.wait_for_saves()
