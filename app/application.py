@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import sys
@@ -15,7 +14,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import qasync
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
@@ -32,6 +30,7 @@ from app.ui.gallery.gallery_model import GalleryModel
 from app.ui.settings.preferences import Preferences, open_preferences
 from app.ui.shell.main_window import MainWindow
 from app.ui.widgets.background import run_in_background
+from app.ui.widgets.event_loop import asyncio_loop
 from app.ui.widgets.theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -166,9 +165,7 @@ def run_gui(argv: list[str] | None = None) -> int:
         log_file,
     )
     QTimer.singleShot(STARTUP_LOAD_DELAY_MS, studio.controller.load_model)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        loop.run_forever()
+    asyncio_loop()  # the asyncio work (Hub downloads) runs on qasync's loop, inside Qt's event loop below
+    app.exec()
     studio.controller.shutdown()
     return 0

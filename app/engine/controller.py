@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import atexit
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
+from app.core.downloads import DownloadProgress
 from app.core.engine_options import EngineOptions
 from app.core.errors import ModelLoadError
 from app.core.paths import AppPaths
@@ -23,6 +26,7 @@ from app.engine.jobs import JobInfo, JobProgress, ModelState, ModelStatus
 from app.engine.token_counter import TokenCounter
 from app.engine.worker import EngineConfig, EngineWorker, JobQueue
 from app.model.catalog import ModelInfo, list_models, recommended_guidance, resolve_model_path
+from app.model.hub_download import download_model
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +182,16 @@ class EngineController(QObject):
     def list_models(self) -> list[ModelInfo]:
         """The models the user can pick, read from their JSON files and headers without torch."""
         return list_models(self._paths)
+
+    def download_model(
+        self,
+        repo_id: str,
+        on_progress: Callable[[DownloadProgress], None],
+        cancel: threading.Event,
+        cache_dir: Path | None = None,
+    ) -> Coroutine[Any, Any, Path]:
+        """Fetch a Hub model into the local cache: a coroutine for the app's asyncio loop (the window's qasync)."""
+        return download_model(repo_id, on_progress, cancel, cache_dir=cache_dir)
 
     def token_counter(self) -> TokenCounter | None:
         """The prompt token counter of the current model; None when its tokenizer cannot be found."""

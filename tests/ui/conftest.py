@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,6 +13,13 @@ from app.application import Studio, build_studio
 from tests.ui.fakes import fake_factory
 
 JOB_TIMEOUT_MS = 20000
+
+
+@pytest.fixture(autouse=True)
+def _release_the_asyncio_loop() -> Iterator[None]:
+    """The app's loop marks the main thread as running a loop; later tests may need asyncio.run there."""
+    yield
+    asyncio._set_running_loop(None)
 
 
 @pytest.fixture

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import threading
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-import pytest
-import qasync
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.application import Studio
+from app.core.downloads import DownloadCancelledError, DownloadError, DownloadProgress
 from app.model.catalog import ModelInfo
 from app.ui.models.download_panel import DownloadPanel
-from app.ui.models.hub_download import DownloadCancelledError, DownloadError, DownloadProgress, download_model
 from app.ui.models.model_conversion import ModelConversion, resolution_from_name
 from app.ui.models.model_manager import ModelManager
 
@@ -34,6 +30,9 @@ class _Controller:
 
     def list_models(self) -> list[ModelInfo]:
         return self._models
+
+    async def download_model(self, *_args: Any) -> Path:
+        raise AssertionError("these tests do not download")
 
 
 def test_manager_lists_models_with_their_facts_and_selects_one(qtbot: QtBot, tmp_path: Path) -> None:
@@ -106,73 +105,62 @@ def test_the_convert_command_runs_the_cli_module() -> None:
     assert resolution_from_name(Path("PixArt-Sigma-XL-2-1024-MS.pth")) == 1024
 
 
-def _plan(size: int) -> list[Any]:
-    return [SimpleNamespace(file_size=size, will_download=True), SimpleNamespace(file_size=7, will_download=False)]
+class _FakeDownloader:
+    """Reports progress in three steps on the asyncio loop, then finishes, fails or waits for the cancel."""
+
+    def __init__(self, tmp_path: Path, outcome: str = "ok") -> None:
+        self.folder, self.outcome, self.calls = tmp_path / "snapshot", outcome, []
+
+    async def __call__(self, repo, on_progress, cancel, cache_dir) -> Path:
+        self.calls.append((repo, cache_dir))
+        for done in (0, 400, 800):
+            on_progress(DownloadProgress(done, 1000, f"Downloading {repo}…"))
+            await asyncio.sleep(0.01)
+        if self.outcome == "fail":
+            raise DownloadError(f"Cannot reach huggingface.co to download {repo}.")
+        while self.outcome == "hang":
+            if cancel.is_set():
+                raise DownloadCancelledError("download cancelled")
+            await asyncio.sleep(0.01)
+        return self.folder
 
 
-def test_download_fails_cleanly_when_offline(tmp_path: Path) -> None:
-    """With HF_HUB_OFFLINE set (as in every test), a download stops at once with a message saying so."""
-    with pytest.raises(DownloadError, match="offline"):
-        asyncio.run(
-            download_model(
-                "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS", lambda _p: None, threading.Event(), cache_dir=tmp_path
-            )
-        )
-
-
-def test_download_checks_free_disk_space_first(tmp_path: Path) -> None:
-    """A download bigger than the free space is refused before any byte is fetched."""
-    calls: list[dict] = []
-
-    def snapshot(repo: str, **kwargs: Any) -> Any:
-        calls.append(kwargs)
-        return _plan(50_000_000_000)
-
-    free = SimpleNamespace(free=20_000_000_000)
-    with pytest.raises(DownloadError, match=r"needs 50\.0 GB but only 20\.0 GB is free"):
-        asyncio.run(download_model("a/b", lambda _p: None, threading.Event(), tmp_path, snapshot, lambda _p: free))
-    assert [c.get("dry_run") for c in calls] == [True]
-
-
-def test_download_reports_byte_progress_and_can_be_cancelled(tmp_path: Path) -> None:
-    """Bytes reported by the download's progress bar reach the UI; cancelling stops it."""
-    cancel = threading.Event()
-    seen: list[DownloadProgress] = []
-
-    def snapshot(repo: str, dry_run: bool = False, tqdm_class: Any = None, **kwargs: Any) -> Any:
-        if dry_run:
-            return _plan(1000)
-        bar = tqdm_class(total=1000, unit="B")
-        for _ in range(1000):
-            bar.update(10)
-            threading.Event().wait(0.01)
-        return str(tmp_path)
-
-    def on_progress(progress: DownloadProgress) -> None:
-        seen.append(progress)
-        if progress.done_bytes >= 200:
-            cancel.set()
-
-    plenty = SimpleNamespace(free=10**13)
-    with pytest.raises(DownloadCancelledError):
-        asyncio.run(download_model("a/b", on_progress, cancel, tmp_path, snapshot, lambda _p: plenty))
-    assert any(0 < p.done_bytes < 1000 and p.total_bytes == 1000 for p in seen)
-
-
-def test_download_panel_runs_on_the_qt_loop_and_shows_offline_failure(qtbot: QtBot, tmp_path: Path) -> None:
-    """Pressing Download starts an asyncio task on the qasync loop; offline it ends with a clear message."""
-    panel = DownloadPanel(cache_dir=tmp_path)
+def test_download_panel_runs_the_download_on_the_asyncio_loop(qtbot: QtBot, tmp_path: Path) -> None:
+    """Download starts a task on the app's loop; progress reaches the bar and the end emits the folder."""
+    downloader = _FakeDownloader(tmp_path)
+    panel = DownloadPanel(downloader, cache_dir=tmp_path)
     qtbot.addWidget(panel)
-    loop = qasync.QEventLoop(QApplication.instance())
-
-    async def press_download() -> None:
+    panel.repo_edit.setText("owner/model")
+    seen: list[int] = []
+    panel.progress_bar.valueChanged.connect(seen.append)
+    with qtbot.waitSignal(panel.downloaded, timeout=5000) as finished:
         panel.download_button.click()
         assert panel.task is not None and not panel.download_button.isEnabled()
-        await panel.task
+    assert finished.args == ["owner/model", str(downloader.folder)]
+    assert downloader.calls == [("owner/model", tmp_path)] and 400 in seen
+    assert panel.download_button.isEnabled() and "downloaded to" in panel.status.text()
 
-    try:
-        loop.run_until_complete(press_download())
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-    assert "offline" in panel.status.text() and panel.download_button.isEnabled()
+
+def test_download_panel_pauses_and_shows_failures(qtbot: QtBot, tmp_path: Path) -> None:
+    """Pause stops the task with a resume hint; a failed download shows its message."""
+    panel = DownloadPanel(_FakeDownloader(tmp_path, "hang"))
+    qtbot.addWidget(panel)
+    panel.download_button.click()
+    qtbot.waitUntil(lambda: panel.progress_bar.value() == 800, timeout=5000)
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: panel.task is not None and panel.task.done(), timeout=5000)
+    assert panel.status.text() == "Paused — press Download to resume." and panel.download_button.isEnabled()
+    failing = DownloadPanel(_FakeDownloader(tmp_path, "fail"))
+    qtbot.addWidget(failing)
+    with qtbot.waitSignal(failing.failed, timeout=5000) as failed:
+        failing.download_button.click()
+    assert "Cannot reach huggingface.co" in failed.args[0] and failing.status.property("level") == "danger"
+
+
+def test_download_works_in_a_window_built_by_build_studio(qtbot: QtBot, studio: Studio) -> None:
+    """Models → Download in the real window runs the real download coroutine (offline here: it says so)."""
+    dialog = studio.window.open_model_manager()
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.download.failed, timeout=10000) as failed:
+        dialog.download.download_button.click()
+    assert "offline" in failed.args[0] and dialog.download.download_button.isEnabled()

@@ -5,32 +5,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from app.core.downloads import DEFAULT_REPO, DownloadCancelledError, DownloadError, DownloadProgress
 from app.core.estimates import format_bytes
-from app.ui.models.hub_download import (
-    DEFAULT_REPO,
-    DownloadCancelledError,
-    DownloadError,
-    DownloadProgress,
-    download_model,
-)
+from app.ui.widgets.event_loop import start_task
 from app.ui.widgets.icons import icon
 
 log = logging.getLogger(__name__)
 
+# repo id, progress callback, cancel event, cache folder (None: the Hugging Face default) -> the snapshot folder
+Downloader = Callable[[str, Callable[[DownloadProgress], None], threading.Event, Path | None], Awaitable[Path]]
+
 
 class DownloadPanel(QWidget):
-    """Downloads only when the user presses Download; runs as a task on the asyncio (qasync) loop."""
+    """Downloads only when the user presses Download; runs as a task on the app's asyncio (qasync) loop."""
 
     downloaded = Signal(str, str)  # repo id, snapshot folder
     failed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(self, downloader: Downloader, parent: QWidget | None = None, cache_dir: Path | None = None) -> None:
         super().__init__(parent)
+        self._downloader = downloader
         self.cache_dir = cache_dir
         self.task: asyncio.Task[Path | None] | None = None
         self._cancel = threading.Event()
@@ -72,17 +72,10 @@ class DownloadPanel(QWidget):
         if "/" not in repo:
             self._fail(f"{repo!r} is not a repository id; use owner/name, e.g. {DEFAULT_REPO}")
             return
-        try:
-            loop = asyncio.get_event_loop()
-        except RuntimeError:
-            loop = None
-        if loop is None or not loop.is_running():
-            self._fail("Downloads need the app's event loop; start PixArt Studio normally and try again.")
-            return
         self._cancel = threading.Event()
         self._paused = False
         self._set_running(True)
-        self.task = loop.create_task(self._run(repo))
+        self.task = start_task(self._run(repo))
 
     def pause(self) -> None:
         """Stop, keeping the partial files so the next Download resumes."""
@@ -95,7 +88,7 @@ class DownloadPanel(QWidget):
 
     async def _run(self, repo: str) -> Path | None:
         try:
-            folder = await download_model(repo, self._show, self._cancel, cache_dir=self.cache_dir)
+            folder = await self._downloader(repo, self._show, self._cancel, self.cache_dir)
         except DownloadCancelledError:
             self._set_running(False)
             self.status.setText("Paused — press Download to resume." if self._paused else "Download cancelled.")

@@ -120,7 +120,7 @@ class ModelManager(QDialog):
         task_row.addWidget(self.task_bar, 1)
         task_row.addWidget(self.task_cancel)
 
-        self.download = DownloadPanel(self)
+        self.download = DownloadPanel(controller.download_model, self)
         self.download.downloaded.connect(lambda *_: self.refresh())
         download_box = QGroupBox("Download from the Hugging Face Hub")
         QVBoxLayout(download_box).addWidget(self.download)

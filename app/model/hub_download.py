@@ -1,8 +1,9 @@
 """Download a model from the Hugging Face Hub as asyncio work: size check, free-space check, progress, cancel.
 
-The blocking huggingface_hub calls run in the loop's executor (on the Qt loop through qasync, so the
-window stays responsive); progress comes from a tqdm class that also stops the download when cancelled.
-Partly downloaded files are kept in the cache, so a cancelled ("paused") download resumes where it stopped.
+The blocking huggingface_hub calls run in the loop's executor (in the window: the app's qasync loop, reached
+through the engine controller), so the caller stays responsive; progress comes from a tqdm class that also stops
+the download when cancelled. Partly downloaded files are kept in the cache, so a cancelled ("paused") download
+resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -11,38 +12,14 @@ import asyncio
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import StudioError
+from app.core.downloads import DownloadCancelledError, DownloadError, DownloadProgress
 
-DEFAULT_REPO = "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS"
 FREE_SPACE_MARGIN = 1_000_000_000  # keep a gigabyte free for the OS and the gallery
 POLL_S = 0.25
-
-
-class DownloadError(StudioError):
-    """The download could not start or finish; the message says why and what to do."""
-
-
-class DownloadCancelledError(StudioError):
-    """The user cancelled or paused the download."""
-
-
-@dataclass(frozen=True)
-class DownloadProgress:
-    """Bytes so far of the bytes to fetch (files already in the cache excluded)."""
-
-    done_bytes: int
-    total_bytes: int
-    message: str
-
-    @property
-    def fraction(self) -> float:
-        """0 to 1; 0 while the total is unknown."""
-        return min(1.0, self.done_bytes / self.total_bytes) if self.total_bytes else 0.0
 
 
 class _Tracker:
