@@ -110,8 +110,8 @@ def build_studio(
         paths,
         gallery_opener=lambda folder: _open_gallery(folder, paths, use_system_trash),
     )
-    window.restore_session()
-    window.offer_restored_jobs()
+    window.session.restore()
+    window.saved_queue.offer(window.banners)
     for message, details in problems:
         window.show_error(message, details)
     if controller.model == "demo":

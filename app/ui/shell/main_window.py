@@ -30,7 +30,7 @@ from app.ui.settings.settings_dialog import SettingsDialog
 from app.ui.shell.banner import Banner, BannerArea
 from app.ui.shell.generation_flow import GenerationFlow
 from app.ui.shell.help_dialogs import REAL_WEIGHTS_HELP, show_about, show_weights_help
-from app.ui.shell.saved_queue import SavedQueue, confirm_quit, describe_restored
+from app.ui.shell.saved_queue import SavedQueue, confirm_quit
 from app.ui.shell.session import Session
 from app.ui.shell.shortcuts import ShortcutsDialog
 from app.ui.shell.side_panel import PANEL_WIDTH, SidePanel
@@ -359,34 +359,7 @@ class MainWindow(QMainWindow):
             self.showFullScreen()
             self.viewer.setFocus()
 
-    # -- persistence -------------------------------------------------------------------------
-
-    def restore_session(self) -> None:
-        """Window geometry, dock layout and the last parameters from the preferences."""
-        self.session.restore()
-
-    def save_session(self) -> None:
-        """Write geometry, layout (as before full screen) and parameters."""
-        self.session.save(self._full_screen_state if self.isFullScreen() else None)
-
-    def offer_restored_jobs(self) -> Banner | None:
-        """Jobs left unfinished by the last session wait, paused, under a banner: Resume or Discard."""
-        restored = self.saved_queue.restored
-        if not restored:
-            return None
-        title, message = describe_restored(restored)
-
-        def decide(resume: bool) -> None:
-            if resume:
-                self.saved_queue.resume()
-            else:
-                self.saved_queue.discard()
-            banner.dismiss()
-
-        banner = Banner(
-            "info", title, message, actions=(("Resume", lambda: decide(True)), ("Discard", lambda: decide(False)))
-        )
-        return self.banners.show_banner(banner)
+    # -- closing -----------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask first when jobs are in flight; then save the session, stop the engine and finish saving images."""
@@ -394,7 +367,7 @@ class MainWindow(QMainWindow):
         if (running or waiting) and not confirm_quit(self, running, waiting):
             event.ignore()
             return
-        self.save_session()
+        self.session.save(self._full_screen_state if self.isFullScreen() else None)  # the layout before full screen
         self.controller.shutdown()
         self.flow.wait_for_saves()
         event.accept()

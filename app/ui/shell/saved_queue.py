@@ -11,6 +11,7 @@ from app.core.errors import StoreError
 from app.core.request import GenerationRequest
 from app.engine.controller import EngineController
 from app.store.pending_jobs import PendingJobsFile
+from app.ui.shell.banner import Banner, BannerArea
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,23 @@ class SavedQueue(QObject):
         """The running job, then the waiting ones (restored jobs not resumed are not in flight)."""
         running = self._controller.running_job
         return [job.request for job in ([running] if running else []) + self._controller.queued_jobs]
+
+    def offer(self, banners: BannerArea) -> Banner | None:
+        """Show the restored jobs under a banner, Resume or Discard; None when there are none."""
+        if not self.restored:
+            return None
+        title, message = describe_restored(self.restored)
+
+        def decide(resume: bool) -> None:
+            if resume:
+                self.resume()
+            else:
+                self.discard()
+            banner.dismiss()
+
+        actions = (("Resume", lambda: decide(True)), ("Discard", lambda: decide(False)))
+        banner = Banner("info", title, message, actions=actions)
+        return banners.show_banner(banner)
 
     def resume(self) -> list[int]:
         """Queue the restored jobs, in their order; returns their job ids."""
