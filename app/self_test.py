@@ -64,12 +64,12 @@ def _check_readback(out_dir: Path) -> str:
     """The saved PNG opens in Qt and its generation settings read back."""
     from PySide6.QtGui import QImage
 
-    from app.store.metadata import read_image_settings
+    from app.store.metadata import read_image_metadata
 
     target = out_dir / "self-test.png"
     if QImage(str(target)).isNull():
         raise RuntimeError(f"Qt cannot open the image it just saved: {target}")
-    settings = read_image_settings(target)
+    settings = read_image_metadata(target)
     if settings.request is None:
         raise RuntimeError("the saved image carries no readable generation settings")
     return f"image and settings read back ({settings.source})"

@@ -44,11 +44,11 @@ def startup(args: argparse.Namespace) -> dict[str, Any]:
     else:
         from app.application import build_studio
         from app.core.paths import AppPaths
-        from app.ui.settings.preferences import Preferences, open_settings
+        from app.ui.settings.preferences import open_preferences
 
         paths = AppPaths.from_environment().ensure()
         if args.model:
-            Preferences(open_settings(paths), paths.gallery).model = args.model
+            open_preferences(paths).use_model(args.model)
         studio = build_studio(paths, use_system_trash=False)
         window = studio.window
     window.show()

@@ -21,7 +21,7 @@ from PIL import Image
 from app.core.request import GenerationRequest, GenerationResult
 from app.store.gallery import Gallery
 from app.store.index import IndexRow
-from app.store.metadata import a1111_parameters, encode_image, settings_json
+from app.store.metadata import a1111_parameters, encode_image, metadata_json
 
 WORDS = [
     "fox",
@@ -52,7 +52,7 @@ def _rows(count: int, with_files: Path | None) -> list[IndexRow]:
         request = GenerationRequest(prompt=prompt, seed=number, width=1024, height=1024)
         result = GenerationResult(image=template.image, request=request, model_name="PixArt-Sigma-XL-2-1024-MS")
         created = 1_700_000_000 + number * 60 + rng.random()
-        settings = settings_json(result, created)
+        settings = metadata_json(result, created)
         relative = f"{time.strftime('%Y-%m-%d', time.localtime(created))}/{number:06d}.png"
         if with_files is not None:
             path = with_files / relative
@@ -60,7 +60,7 @@ def _rows(count: int, with_files: Path | None) -> list[IndexRow]:
             path.write_bytes(
                 encode_image(result.image, "png", parameters=a1111_parameters(result), settings=settings, dpi=72)
             )
-        rows.append(IndexRow.from_settings(relative, settings, created, favourite=number % 10 == 0))
+        rows.append(IndexRow.from_metadata(relative, settings, created, favourite=number % 10 == 0))
     return rows
 
 

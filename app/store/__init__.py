@@ -2,6 +2,6 @@
 
 from app.store.gallery import Gallery
 from app.store.items import DeleteTicket, GalleryItem, OpenReport
-from app.store.metadata import ImportedSettings, read_image_settings
+from app.store.metadata import ImportedMetadata, read_image_metadata
 
-__all__ = ["DeleteTicket", "Gallery", "GalleryItem", "ImportedSettings", "OpenReport", "read_image_settings"]
+__all__ = ["DeleteTicket", "Gallery", "GalleryItem", "ImportedMetadata", "OpenReport", "read_image_metadata"]

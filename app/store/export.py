@@ -13,7 +13,7 @@ from app.core.errors import StoreError
 from app.core.request import GenerationResult
 from app.store import a1111, files
 from app.store.items import GalleryItem
-from app.store.metadata import FORMATS, OUR_CHUNK, PARAMETERS, encode_image, image_chunks, settings_json
+from app.store.metadata import FORMATS, OUR_CHUNK, PARAMETERS, encode_image, image_chunks, metadata_json
 from app.store.sanitize import json_object
 
 DEFAULT_TEMPLATE = "{date}_{seed}_{prompt}"
@@ -93,12 +93,12 @@ def export_image(
     except (OSError, ValueError, SyntaxError) as exc:
         raise StoreError(f"Cannot export {source}: it is not a readable image ({exc})") from exc
     settings = json_object(chunks.get(OUR_CHUNK))
-    if settings is None and item is not None and item.settings.get("format") == OUR_CHUNK:
-        settings = item.settings
+    if settings is None and item is not None and item.metadata.get("format") == OUR_CHUNK:
+        settings = item.metadata
     parameters = chunks.get(PARAMETERS)
     if parameters is None and settings is not None and isinstance(settings.get("request"), dict):
         parameters = a1111.format_parameters(settings)
-    known = settings or (item.settings if item is not None else {})
+    known = settings or (item.metadata if item is not None else {})
     created = item.created_at if item is not None else float(known.get("created_at") or source.stat().st_mtime)
     stem = file_stem(name_template, _values(known, created, source.stem, item.id if item is not None else ""))
     extra = {key: chunks[key] for key in _KEPT_PNG_CHUNKS if key in chunks} if fmt == "png" else {}
@@ -124,7 +124,7 @@ def export_result(
 ) -> Path:
     """Save an in-memory result anywhere (e.g. after the gallery's disk filled up); never overwrites."""
     fmt = _normalised(fmt)
-    settings = settings_json(result)
+    settings = metadata_json(result)
     stem = file_stem(name_template, _values(settings, settings["created_at"], "image"))
     data = encode_image(
         result.image,

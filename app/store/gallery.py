@@ -27,8 +27,8 @@ from app.store.metadata import (
     OUR_CHUNK,
     encode_image,
     is_text_limit_error,
-    read_image_settings,
-    settings_json,
+    metadata_json,
+    read_image_metadata,
 )
 from app.store.settings_file import SettingsFile
 from app.store.thumbnails import ThumbnailCache
@@ -120,7 +120,7 @@ class Gallery:
         caller can offer to save it elsewhere.
         """
         created = time.time()
-        settings = settings_json(result, created)
+        settings = metadata_json(result, created)
         data = encode_image(
             result.image,
             fmt,
@@ -145,7 +145,7 @@ class Gallery:
                 raise StoreError(files.describe_os_error(exc, folder)) from exc
             relative = path.relative_to(self.root).as_posix()
             try:
-                item_id = self.index.insert(IndexRow.from_settings(relative, settings, created))
+                item_id = self.index.insert(IndexRow.from_metadata(relative, settings, created))
             except sqlite3.Error as exc:
                 raise StoreError(
                     f"The image was saved as {path}, but the gallery index could not record it ({exc}); "
@@ -237,8 +237,8 @@ class Gallery:
                 except OSError as exc:
                     raise StoreError(files.describe_os_error(exc, image.original.parent)) from exc
                 item = image.item
-                row = IndexRow.from_settings(
-                    path.relative_to(self.root).as_posix(), item.settings, item.created_at, item.favourite, item.tags
+                row = IndexRow.from_metadata(
+                    path.relative_to(self.root).as_posix(), item.metadata, item.created_at, item.favourite, item.tags
                 )
                 self.index.insert(row, item.id)
         if lost:
@@ -286,17 +286,17 @@ class Gallery:
         """An index row from an image's embedded settings; None (logged) for unreadable files."""
         try:
             _check_readable(path)
-            imported = read_image_settings(path)
+            imported = read_image_metadata(path)
             mtime = path.stat().st_mtime
         except (StoreError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
             logger.warning("Skipped %s: not a readable image (%s)", path, exc)
             return None
         mark = self._marks.get(relative) if isinstance(self._marks.get(relative), dict) else {}
         favourite, tags = bool(mark.get("favourite")), [str(tag) for tag in mark.get("tags") or []]
-        if imported.settings is not None and imported.settings.get("format") == OUR_CHUNK:
-            created = imported.settings.get("created_at")
+        if imported.metadata is not None and imported.metadata.get("format") == OUR_CHUNK:
+            created = imported.metadata.get("created_at")
             created = float(created) if isinstance(created, (int, float)) and created > 0 else mtime
-            return IndexRow.from_settings(relative, imported.settings, created, favourite, tags)
+            return IndexRow.from_metadata(relative, imported.metadata, created, favourite, tags)
         settings = {
             "source": imported.source,
             "request": imported.request.to_dict() if imported.request is not None else None,
@@ -304,7 +304,7 @@ class Gallery:
             "unknown": imported.unknown,
             "notes": list(imported.notes),
         }
-        return IndexRow.from_settings(relative, settings, mtime, favourite, tags)
+        return IndexRow.from_metadata(relative, settings, mtime, favourite, tags)
 
     def close(self) -> None:
         """Close the index (checkpointing its WAL)."""

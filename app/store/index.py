@@ -41,7 +41,7 @@ CREATE TABLE images (
     created_at REAL NOT NULL,
     favourite INTEGER NOT NULL DEFAULT 0,
     tags TEXT NOT NULL DEFAULT '',         -- newline separated
-    settings TEXT NOT NULL DEFAULT '{}'    -- the full JSON settings
+    settings TEXT NOT NULL DEFAULT '{}'    -- the full JSON metadata (column name kept for existing indexes)
 );
 CREATE INDEX images_newest ON images (created_at DESC, id DESC);
 CREATE INDEX images_favourite_newest ON images (favourite, created_at DESC, id DESC);
@@ -101,7 +101,7 @@ class IndexRow:
     settings: str
 
     @classmethod
-    def from_settings(
+    def from_metadata(
         cls,
         path: str,
         settings: dict[str, Any],
@@ -109,7 +109,7 @@ class IndexRow:
         favourite: bool = False,
         tags: Sequence[str] = (),
     ) -> IndexRow:
-        """Columns from our settings JSON (GenerationResult.metadata()) or an imported image's settings."""
+        """Columns from our metadata JSON (GenerationResult.metadata()) or an imported image's metadata."""
         request = settings.get("request") if isinstance(settings.get("request"), dict) else {}
         shown = settings.get("fields") if isinstance(settings.get("fields"), dict) else {}
         layers = settings.get("kv_compression_layers") or []
@@ -295,7 +295,7 @@ class GalleryIndex:
             created_at=created_at,
             favourite=bool(favourite),
             tags=tuple(tag for tag in tags.split("\n") if tag),
-            settings=parsed if isinstance(parsed, dict) else {},
+            metadata=parsed if isinstance(parsed, dict) else {},
         )
 
     def close(self) -> None:

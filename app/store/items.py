@@ -12,7 +12,7 @@ from app.core.request import GenerationRequest
 
 @dataclass(frozen=True)
 class GalleryItem:
-    """One image of the gallery with the settings that made it."""
+    """One image of the gallery with the metadata of how it was made."""
 
     id: int
     path: Path
@@ -29,11 +29,11 @@ class GalleryItem:
     created_at: float
     favourite: bool
     tags: tuple[str, ...]
-    settings: dict[str, Any] = field(default_factory=dict, hash=False, repr=False)  # the full JSON settings
+    metadata: dict[str, Any] = field(default_factory=dict, hash=False, repr=False)  # the full JSON metadata
 
     def request(self) -> GenerationRequest | None:
-        """The request that re-makes this image, or None when its settings cannot be re-run."""
-        data = self.settings.get("request")
+        """The request that re-makes this image, or None when its metadata cannot be re-run."""
+        data = self.metadata.get("request")
         if not isinstance(data, dict):
             return None
         try:
@@ -44,7 +44,7 @@ class GalleryItem:
     @property
     def source(self) -> str:
         """Which tool made the image: 'pixart-studio', 'a1111', 'comfyui', ..."""
-        return str(self.settings.get("source") or self.settings.get("format") or "unknown")
+        return str(self.metadata.get("source") or self.metadata.get("format") or "unknown")
 
 
 @dataclass(frozen=True)

@@ -30,19 +30,19 @@ _CONSUMED = {PARAMETERS, OUR_CHUNK, "prompt", "workflow", "invokeai_metadata", "
 
 
 @dataclass(frozen=True)
-class ImportedSettings:
-    """Generation settings found in an image: who made it, a re-runnable request, and every field."""
+class ImportedMetadata:
+    """Generation metadata found in an image: who made it, a re-runnable request, and every field."""
 
     source: str  # "pixart-studio", "a1111", "comfyui", "invokeai", "fooocus", "drawthings" or "unknown"
     request: GenerationRequest | None
     fields: dict[str, str]  # recognised fields, labelled for display
     unknown: dict[str, str]  # everything else, kept for display
     notes: tuple[str, ...] = ()  # what was clamped, approximated or could not be used
-    settings: dict[str, Any] | None = field(default=None, hash=False)  # our full JSON, for our own images
+    metadata: dict[str, Any] | None = field(default=None, hash=False)  # our full JSON, for our own images
 
 
-def settings_json(result: GenerationResult, created_at: float | None = None) -> dict[str, Any]:
-    """Our full settings for the file and the index: GenerationResult.metadata() plus format and time."""
+def metadata_json(result: GenerationResult, created_at: float | None = None) -> dict[str, Any]:
+    """Our full metadata for the file and the index: GenerationResult.metadata() plus format and time."""
     created = time.time() if created_at is None else created_at
     return {"format": OUR_CHUNK, "format_version": FORMAT_VERSION, "created_at": created} | result.metadata()
 
@@ -54,7 +54,7 @@ def a1111_parameters(result: GenerationResult) -> str:
 
 def png_info(result: GenerationResult, settings: dict[str, Any] | None = None) -> PngInfo:
     """PNG text chunks: `parameters` and our JSON, both UTF-8 iTXt (pHYs goes via `dpi=` on save)."""
-    return png_text(a1111_parameters(result), settings if settings is not None else settings_json(result))
+    return png_text(a1111_parameters(result), settings if settings is not None else metadata_json(result))
 
 
 def png_text(parameters: str | None, settings: dict[str, Any] | None) -> PngInfo:
@@ -177,7 +177,7 @@ def image_chunks(image: Image.Image) -> dict[str, str]:
     return chunks
 
 
-def _ours(chunks: dict[str, str]) -> ImportedSettings | None:
+def _ours(chunks: dict[str, str]) -> ImportedMetadata | None:
     data = json_object(chunks.get(OUR_CHUNK))
     if data is None or data.get("format", OUR_CHUNK) != OUR_CHUNK or not isinstance(data.get("request"), dict):
         return None
@@ -193,11 +193,11 @@ def _ours(chunks: dict[str, str]) -> ImportedSettings | None:
     elif request is not None:
         fields = {key: text(value) for key, value in request.to_dict().items()}
     unknown = {key: text(value) for key, value in chunks.items() if key not in _CONSUMED}
-    return ImportedSettings(OUR_CHUNK, request, fields, unknown, tuple(notes), data)
+    return ImportedMetadata(OUR_CHUNK, request, fields, unknown, tuple(notes), data)
 
 
-def settings_from_chunks(chunks: dict[str, str], image_size: tuple[int, int]) -> ImportedSettings:
-    """Generation settings from an image's text chunks; never raises on hostile content."""
+def metadata_from_chunks(chunks: dict[str, str], image_size: tuple[int, int]) -> ImportedMetadata:
+    """The generation metadata in an image's text chunks; never raises on hostile content."""
     ours = _ours(chunks)
     if ours is not None:
         return ours
@@ -207,25 +207,25 @@ def settings_from_chunks(chunks: dict[str, str], image_size: tuple[int, int]) ->
     others = {text(key, 200): text(value) for key, value in chunks.items() if key not in _CONSUMED}
     if reading is None:
         unknown = others | {text(key, 200): text(value) for key, value in chunks.items() if key in _CONSUMED}
-        return ImportedSettings("unknown", None, {}, unknown)
+        return ImportedMetadata("unknown", None, {}, unknown)
     notes: list[str] = []
     request = build_request(reading.loose, image_size, notes)
-    return ImportedSettings(reading.source, request, reading.fields, others | reading.unknown, tuple(notes))
+    return ImportedMetadata(reading.source, request, reading.fields, others | reading.unknown, tuple(notes))
 
 
-def read_image_settings(path: Path) -> ImportedSettings:
-    """Generation settings embedded in an image file; StoreError naming the file if it is not an image."""
+def read_image_metadata(path: Path) -> ImportedMetadata:
+    """The generation metadata embedded in an image file; StoreError naming the file if it is not an image."""
     try:
         with Image.open(path) as image:
             chunks = image_chunks(image)
             size = image.size
     except ValueError as exc:
         if is_text_limit_error(exc):
-            return ImportedSettings("unknown", None, {}, {}, (f"its text metadata is too large to read ({exc})",))
+            return ImportedMetadata("unknown", None, {}, {}, (f"its text metadata is too large to read ({exc})",))
         raise StoreError(f"{path} is not an image PixArt Studio can read ({exc})") from exc
     except (OSError, UnidentifiedImageError, SyntaxError) as exc:
         raise StoreError(f"{path} is not an image PixArt Studio can read ({exc})") from exc
-    return settings_from_chunks(chunks, size)
+    return metadata_from_chunks(chunks, size)
 
 
 def is_text_limit_error(exc: Exception) -> bool:

@@ -11,7 +11,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from app.store.export import export_image, file_stem
 from app.store.gallery import Gallery
-from app.store.metadata import read_image_settings
+from app.store.metadata import read_image_metadata
 from tests.store.conftest import make_result
 
 
@@ -38,7 +38,7 @@ def test_export_formats_keep_settings(gallery: Gallery, tmp_path: Path, fmt: str
         assert image.format == {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}[fmt]
         if fmt != "webp":  # Pillow's WebP writer has no resolution field
             assert round(image.info["dpi"][0]) == 300
-    assert read_image_settings(path).request == item.request()
+    assert read_image_metadata(path).request == item.request()
 
 
 def test_strip_metadata_writes_pixels_only(gallery: Gallery, tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ def test_strip_metadata_writes_pixels_only(gallery: Gallery, tmp_path: Path) -> 
         with Image.open(path) as image:
             assert not any(key in image.info for key in ("parameters", "pixart-studio", "exif", "dpi"))
         assert b"secret" not in path.read_bytes()
-        assert read_image_settings(path).source == "unknown"
+        assert read_image_metadata(path).source == "unknown"
 
 
 def test_quality_changes_jpeg_size(gallery: Gallery, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from PIL import ExifTags, Image
 from PIL.PngImagePlugin import PngInfo
 
-from app.store.metadata import read_image_settings
+from app.store.metadata import read_image_metadata
 
 A1111_TEXT = (
     "masterpiece, a cat in a wizard hat\n"
@@ -31,7 +31,7 @@ def _png(path: Path, chunks: dict[str, str], size: tuple[int, int] = (64, 64)) -
 
 def test_a1111_png(tmp_path: Path) -> None:
     """A1111 text gives prompt, negative, numbers and Karras sampler; extras are kept as unknown."""
-    settings = read_image_settings(_png(tmp_path / "a.png", {"parameters": A1111_TEXT}))
+    settings = read_image_metadata(_png(tmp_path / "a.png", {"parameters": A1111_TEXT}))
     request = settings.request
     assert settings.source == "a1111"
     assert request is not None
@@ -49,7 +49,7 @@ def test_a1111_jpeg_user_comment(tmp_path: Path) -> None:
     exif = Image.Exif()
     exif.get_ifd(ExifTags.IFD.Exif)[0x9286] = b"UNICODE\0" + A1111_TEXT.encode("utf-16-be")
     Image.new("RGB", (64, 64)).save(tmp_path / "a.jpg", exif=exif.tobytes())
-    settings = read_image_settings(tmp_path / "a.jpg")
+    settings = read_image_metadata(tmp_path / "a.jpg")
     assert settings.source == "a1111"
     assert settings.request is not None and settings.request.seed == 3141592653
 
@@ -102,7 +102,7 @@ COMFY_WORKFLOW = {
 def test_comfyui_prompt_graph(tmp_path: Path) -> None:
     """The API graph is followed from the KSampler through links (LoRA, primitive seed) to every value."""
     chunks = {"prompt": json.dumps(COMFY_PROMPT), "workflow": json.dumps(COMFY_WORKFLOW)}
-    settings = read_image_settings(_png(tmp_path / "c.png", chunks))
+    settings = read_image_metadata(_png(tmp_path / "c.png", chunks))
     request = settings.request
     assert settings.source == "comfyui"
     assert request is not None
@@ -115,7 +115,7 @@ def test_comfyui_prompt_graph(tmp_path: Path) -> None:
 
 def test_comfyui_workflow_only(tmp_path: Path) -> None:
     """Without an API graph, the UI workflow's widget values are read."""
-    settings = read_image_settings(_png(tmp_path / "c.png", {"workflow": json.dumps(COMFY_WORKFLOW)}))
+    settings = read_image_metadata(_png(tmp_path / "c.png", {"workflow": json.dumps(COMFY_WORKFLOW)}))
     request = settings.request
     assert settings.source == "comfyui"
     assert request is not None
@@ -139,7 +139,7 @@ def test_invokeai_metadata(tmp_path: Path) -> None:
         "model": {"key": "k1", "hash": "blake3:00ff", "name": "Juggernaut XL v9", "base": "sdxl", "type": "main"},
         "app_version": "4.2.4",
     }
-    settings = read_image_settings(_png(tmp_path / "i.png", {"invokeai_metadata": json.dumps(meta)}))
+    settings = read_image_metadata(_png(tmp_path / "i.png", {"invokeai_metadata": json.dumps(meta)}))
     request = settings.request
     assert settings.source == "invokeai"
     assert request is not None
@@ -172,7 +172,7 @@ FOOOCUS_JSON = {
 def test_fooocus_json_scheme(tmp_path: Path) -> None:
     """Fooocus's own scheme: JSON parameters; resolution text parsed (never evaluated); sampler noted."""
     chunks = {"parameters": json.dumps(FOOOCUS_JSON), "fooocus_scheme": "fooocus"}
-    settings = read_image_settings(_png(tmp_path / "f.png", chunks))
+    settings = read_image_metadata(_png(tmp_path / "f.png", chunks))
     request = settings.request
     assert settings.source == "fooocus"
     assert request is not None
@@ -193,7 +193,7 @@ def test_fooocus_a1111_scheme(tmp_path: Path) -> None:
         "a castle on a hill\nNegative prompt: blurry\nSteps: 30, Sampler: DPM++ 2M SDE Karras, Seed: 99, "
         "Size: 1152x896, CFG scale: 4, Sharpness: 2, Model: juggernautXL_v8Rundiffusion, Version: Fooocus v2.5.5"
     )
-    settings = read_image_settings(_png(tmp_path / "f.png", {"parameters": text, "fooocus_scheme": "a1111"}))
+    settings = read_image_metadata(_png(tmp_path / "f.png", {"parameters": text, "fooocus_scheme": "a1111"}))
     assert settings.source == "fooocus"
     assert settings.request is not None
     assert (settings.request.negative_prompt, settings.request.seed, settings.request.width) == ("blurry", 99, 1152)
@@ -236,7 +236,7 @@ def test_draw_things_xmp(tmp_path: Path, fmt: str) -> None:
         Image.new("RGB", (64, 64)).save(path, pnginfo=info)
     else:
         Image.new("RGB", (64, 64)).save(path, xmp=_draw_things_xmp().encode())
-    settings = read_image_settings(path)
+    settings = read_image_metadata(path)
     request = settings.request
     assert settings.source == "drawthings"
     assert request is not None
@@ -249,6 +249,6 @@ def test_draw_things_xmp(tmp_path: Path, fmt: str) -> None:
 
 def test_image_without_settings_keeps_its_text(tmp_path: Path) -> None:
     """An image with only unrelated text chunks is 'unknown', with no request, and its text is shown."""
-    settings = read_image_settings(_png(tmp_path / "u.png", {"Software": "GIMP 2.10", "Comment": "holiday"}))
+    settings = read_image_metadata(_png(tmp_path / "u.png", {"Software": "GIMP 2.10", "Comment": "holiday"}))
     assert (settings.source, settings.request) == ("unknown", None)
     assert settings.unknown == {"Software": "GIMP 2.10", "Comment": "holiday"}

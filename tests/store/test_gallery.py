@@ -12,7 +12,7 @@ from PIL import Image
 from app.core.errors import StoreError
 from app.store.gallery import INDEX_FILE, Gallery
 from app.store.index import SCHEMA_VERSION
-from app.store.metadata import read_image_settings
+from app.store.metadata import read_image_metadata
 from tests.store.conftest import make_result
 
 
@@ -30,7 +30,7 @@ def test_save_writes_a_browsable_file_and_indexes_it(gallery: Gallery) -> None:
     assert (item.width, item.height, item.scheduler, item.model_hash) == (64, 64, "dpm-solver++", "0123456789abcdef")
     assert item.request() == result.request
     assert gallery.get(item.id) == item
-    assert read_image_settings(item.path).request == result.request
+    assert read_image_metadata(item.path).request == result.request
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "webp"])
@@ -38,7 +38,7 @@ def test_save_other_formats(gallery: Gallery, fmt: str) -> None:
     """JPEG and WebP saves carry the settings too."""
     item = gallery.save(make_result(seed=3), fmt)
     assert item.path.suffix == {"jpeg": ".jpg", "webp": ".webp"}[fmt]
-    assert read_image_settings(item.path).request == item.request()
+    assert read_image_metadata(item.path).request == item.request()
 
 
 def test_same_name_never_overwrites(gallery: Gallery) -> None:

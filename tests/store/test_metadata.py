@@ -15,7 +15,7 @@ from app.core.request import GenerationRequest
 from app.core.sizes import GenerationPath
 from app.store import a1111
 from app.store.export import export_result
-from app.store.metadata import a1111_parameters, encode_image, png_info, read_image_settings, settings_json
+from app.store.metadata import a1111_parameters, encode_image, metadata_json, png_info, read_image_metadata
 from tests.store.conftest import make_result
 
 
@@ -40,7 +40,7 @@ def _itxt_text(payload: bytes) -> str:
 
 def _save_png(result, path: Path) -> Path:
     data = encode_image(
-        result.image, "png", parameters=a1111_parameters(result), settings=settings_json(result), dpi=result.request.dpi
+        result.image, "png", parameters=a1111_parameters(result), settings=metadata_json(result), dpi=result.request.dpi
     )
     path.write_bytes(data)
     return path
@@ -98,12 +98,12 @@ def test_png_physical_resolution(tmp_path: Path, dpi: int, pixels_per_metre: int
 def test_our_png_round_trips_to_the_exact_request(tmp_path: Path) -> None:
     """Reading our PNG back gives the very request that made it, and labelled fields for display."""
     result = make_result("lighthouse at dusk, oil painting", seed=2**62 + 3, negative_prompt="people", steps=31)
-    settings = read_image_settings(_save_png(result, tmp_path / "a.png"))
+    settings = read_image_metadata(_save_png(result, tmp_path / "a.png"))
     assert settings.source == "pixart-studio"
     assert settings.request == result.request
     assert settings.fields["Seed"] == str(2**62 + 3)
     assert settings.fields["Negative prompt"] == "people"
-    assert settings.settings is not None and settings.settings["duration_s"] == 1.5
+    assert settings.metadata is not None and settings.metadata["duration_s"] == 1.5
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "webp"])
@@ -115,7 +115,7 @@ def test_jpeg_and_webp_carry_parameters_as_exif_user_comment(tmp_path: Path, fmt
         comment = image.getexif().get_ifd(ExifTags.IFD.Exif)[0x9286]
     assert comment.startswith(b"UNICODE\0")
     assert comment[8:].decode("utf-16-be") == a1111_parameters(result)
-    settings = read_image_settings(path)
+    settings = read_image_metadata(path)
     assert settings.source == "pixart-studio"
     assert settings.request == result.request
 
@@ -135,7 +135,7 @@ def test_parameters_only_image_of_ours_still_rereads(tmp_path: Path) -> None:
     result = make_result("tiny robot, watercolor", seed=77, steps=12, scheduler="euler")
     path = tmp_path / "a.png"
     path.write_bytes(encode_image(result.image, "png", parameters=a1111_parameters(result), settings=None, dpi=72))
-    settings = read_image_settings(path)
+    settings = read_image_metadata(path)
     assert settings.source == "a1111"
     assert settings.request is not None
     assert (settings.request.prompt, settings.request.seed, settings.request.steps) == (

@@ -77,13 +77,13 @@ def test_rebuild_from_files_alone(gallery_root: Path) -> None:
     """With the index deleted, every image comes back with its settings and original time order."""
     paths = _fill(gallery_root, 4)
     with Gallery.open(gallery_root, use_system_trash=False) as store:
-        before = [(item.path, item.prompt, item.seed, item.created_at, item.settings) for item in store.page(0, 10)]
+        before = [(item.path, item.prompt, item.seed, item.created_at, item.metadata) for item in store.page(0, 10)]
     for name in os.listdir(gallery_root):
         if name.startswith(INDEX_FILE):
             (gallery_root / name).unlink()
     with Gallery.open(gallery_root, use_system_trash=False) as store:
         assert store.open_report.indexed_new == len(paths)
-        after = [(item.path, item.prompt, item.seed, item.created_at, item.settings) for item in store.page(0, 10)]
+        after = [(item.path, item.prompt, item.seed, item.created_at, item.metadata) for item in store.page(0, 10)]
     assert after == before
 
 

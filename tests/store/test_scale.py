@@ -23,7 +23,7 @@ def big_gallery(gallery: Gallery) -> tuple[Gallery, list[IndexRow]]:
         prompt = " ".join(rng.sample(WORDS, 3)) + f" scene{number}"
         request = {"prompt": prompt, "seed": number, "steps": 20, "width": 1024, "height": 1024}
         created = 1_700_000_000 + rng.randrange(10**7)  # not in insertion order
-        rows.append(IndexRow.from_settings(f"2024-01-01/{number}.png", {"request": request}, created, number % 7 == 0))
+        rows.append(IndexRow.from_metadata(f"2024-01-01/{number}.png", {"request": request}, created, number % 7 == 0))
     gallery.index.insert_many(rows)
     return gallery, rows
 

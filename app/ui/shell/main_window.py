@@ -15,7 +15,7 @@ from app.core.paths import AppPaths
 from app.engine.jobs import ModelState, ModelStatus
 from app.store.gallery import Gallery
 from app.store.items import GalleryItem
-from app.store.metadata import read_image_settings
+from app.store.metadata import read_image_metadata
 from app.store.pending_jobs import PendingJobsFile, pending_jobs_path
 from app.ui.create.prompt_history import PromptHistory
 from app.ui.create.state import GenerationSettings
@@ -280,7 +280,7 @@ class MainWindow(QMainWindow):
             return
         path = paths[0]
         run_in_background(
-            lambda: read_image_settings(path),
+            lambda: read_image_metadata(path),
             lambda imported: self._on_imported(path, imported),
             lambda error: self.show_error(f"Cannot read settings from {path.name}.", str(error)),
             context=self,
