@@ -66,8 +66,10 @@ class SavedPreferences:
         options = data.get("engine_options")
         values["engine_options"] = EngineOptions.from_dict(options if isinstance(options, dict) else {})
         speed = data.get("seconds_per_unit")
-        valid_speed = isinstance(speed, (int, float)) and not isinstance(speed, bool) and speed > 0
-        values["seconds_per_unit"] = float(speed) if valid_speed else None
+        is_number = isinstance(speed, (int, float)) and not isinstance(speed, bool)
+        values["seconds_per_unit"] = (
+            float(speed) if isinstance(speed, (int, float)) and is_number and speed > 0 else None
+        )
         generation = data.get("generation")
         values["generation"] = generation if isinstance(generation, dict) else {}
         values["prompt_history"] = _prompts(data.get("prompt_history"))

@@ -8,7 +8,7 @@ from enum import Enum
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QSizePolicy, QToolBar, QWidget
+from PySide6.QtWidgets import QMainWindow, QSizePolicy, QToolBar, QToolButton, QWidget
 
 from app.ui.widgets.icons import icon
 
@@ -106,7 +106,8 @@ class WindowActions:
             for command in placed:
                 action = self._actions[command.id]
                 toolbar.addAction(action)
-                if side is ToolbarSide.TRAILING:
-                    toolbar.widgetForAction(action).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+                button = toolbar.widgetForAction(action)
+                if side is ToolbarSide.TRAILING and isinstance(button, QToolButton):
+                    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self._window.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         return toolbar
