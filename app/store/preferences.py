@@ -66,10 +66,9 @@ class SavedPreferences:
         options = data.get("engine_options")
         values["engine_options"] = EngineOptions.from_dict(options if isinstance(options, dict) else {})
         speed = data.get("seconds_per_unit")
-        is_number = isinstance(speed, (int, float)) and not isinstance(speed, bool)
-        values["seconds_per_unit"] = (
-            float(speed) if isinstance(speed, (int, float)) and is_number and speed > 0 else None
-        )
+        if isinstance(speed, bool) or not isinstance(speed, (int, float)) or speed <= 0:
+            speed = None
+        values["seconds_per_unit"] = float(speed) if speed is not None else None
         generation = data.get("generation")
         values["generation"] = generation if isinstance(generation, dict) else {}
         values["prompt_history"] = _prompts(data.get("prompt_history"))
