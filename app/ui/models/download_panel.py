@@ -8,7 +8,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from app.core.downloads import DEFAULT_REPO, DownloadCancelledError, DownloadError, DownloadProgress
@@ -65,6 +65,9 @@ class DownloadPanel(QWidget):
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
         self._set_running(False)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting stops a download at its next chunk instead of waiting for all of it
+            app.aboutToQuit.connect(self.cancel)
 
     def start(self) -> None:
         """Start (or resume) downloading the repo in the box."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import qasync
@@ -28,6 +29,9 @@ def asyncio_loop() -> qasync.QEventLoop:
         if app is None:
             raise RuntimeError("the asyncio loop needs a QApplication; create one first")
         _loop = qasync.QEventLoop(app, already_running=True)
+        # Blocking calls (huggingface_hub) run on Python threads: qasync's own QThread pool aborts the process
+        # at exit when a QThread object is destroyed while its thread still waits for work.
+        _loop.set_default_executor(ThreadPoolExecutor(max_workers=4, thread_name_prefix="PixArtAsync"))
     if asyncio._get_running_loop() is not _loop:  # the thread's mark may have been cleared for asyncio.run
         asyncio._set_running_loop(_loop)
     asyncio.set_event_loop(_loop)
