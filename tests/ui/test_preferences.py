@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from app.application import Studio
 from app.core.engine_options import DeviceChoice, EngineOptions, VaeTiling
 from app.core.errors import StoreError
+from app.core.paths import AppPaths
 from app.core.styles import StylePreset
 from app.store.preferences import PreferencesFile, load_preferences
 from app.ui.settings.settings_dialog import SettingsDialog
@@ -78,3 +82,31 @@ def test_a_refused_save_shows_an_error_and_keeps_the_value(qtbot: QtBot, studio:
     assert any("Cannot save your preferences" in banner.title for banner in studio.window.banners.banners)
     studio.preferences.theme = Theme.LIGHT
     assert sum("Cannot save your preferences" in banner.title for banner in studio.window.banners.banners) == 1
+
+
+KILLED_CHILD = """
+import sys, time
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from app.application import build_studio
+from app.core.engine_options import EngineOptions, VaeTiling
+from app.ui.widgets.theme import Theme
+studio = build_studio(use_system_trash=False)
+studio.preferences.theme = Theme.LIGHT
+studio.preferences.engine_options = EngineOptions(vae_tiling=VaeTiling.OFF)
+print("changed", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_real_kill_right_after_a_change_loses_nothing(studio_home: Path) -> None:
+    """A child app changes two settings and is killed with SIGKILL at once; the file holds both."""
+    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(Path(__file__).parents[2])}
+    child = subprocess.Popen([sys.executable, "-c", KILLED_CHILD], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "changed"
+    finally:
+        child.kill()  # SIGKILL on POSIX: no clean close, no Qt teardown
+        child.wait(30)
+    saved = load_preferences(AppPaths.from_environment())
+    assert saved.theme == "light" and saved.engine_options.vae_tiling is VaeTiling.OFF
