@@ -33,7 +33,7 @@ def test_settings_survive_a_kill_right_after_they_change(qtbot: QtBot, make_stud
     first.window.history.add("a remembered prompt")
     first.window.styles.set_presets([StylePreset("Mine", "my look")])
     first.state.steps = 37
-    qtbot.waitUntil(lambda: not first.window.session.pending)
+    qtbot.waitUntil(lambda: load_preferences(first.paths).generation.get("steps") == 37)  # saved soon after
     second = make_studio(show=False)  # the first window is still open: nothing was saved by closing it
     assert second.preferences.engine_options.vae_tiling is VaeTiling.ON
     assert second.preferences.theme is Theme.LIGHT

@@ -13,7 +13,7 @@ from app.core.engine_options import EngineOptions
 from app.core.errors import StoreError
 from app.core.paths import AppPaths
 from app.core.styles import StylePreset
-from app.store.preferences import PreferencesFile, SavedPreferences, preferences_path
+from app.store.preferences import PreferencesFile, preferences_path
 from app.ui.settings.legacy_settings import read_legacy_settings
 from app.ui.widgets.theme import Theme
 
@@ -47,11 +47,6 @@ class Preferences(QObject):
         self._default_output = default_output
         self._values = file.load()
         self._failing = False
-
-    @property
-    def values(self) -> SavedPreferences:
-        """Everything, as the immutable value the file holds."""
-        return self._values
 
     @property
     def theme(self) -> Theme:

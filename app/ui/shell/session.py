@@ -26,11 +26,6 @@ class Session(QObject):
         state.changed.connect(self._timer.start)
         window.installEventFilter(self)
 
-    @property
-    def pending(self) -> bool:
-        """True while a change waits for its save."""
-        return self._timer.isActive()
-
     def restore(self) -> None:
         """Window geometry, dock layout and the controls' last values."""
         geometry, layout = self._preferences.window_geometry, self._preferences.window_state
