@@ -26,8 +26,11 @@ def open_preferences(paths: AppPaths) -> Preferences:
     if not file.exists():
         legacy = read_legacy_settings(paths.config)
         if legacy is not None:
-            file.save(legacy)
-            log.info("preferences moved from the old settings file to %s", file.path)
+            try:
+                file.save(legacy)
+                log.info("preferences moved from the old settings file to %s", file.path)
+            except StoreError as error:  # a read-only config folder must not stop the app; the next run retries
+                log.warning("cannot move the old settings to %s: %s", file.path, error)
     return Preferences(file, paths.gallery)
 
 
