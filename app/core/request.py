@@ -20,10 +20,11 @@ MAX_STEPS = 1000
 MAX_BATCH = 16
 MAX_PROMPT_CHARS = 20_000
 MAX_GUIDANCE_SCALE = 50.0
+MAX_TEXT_TOKENS = 300  # PixArt-Σ's T5 sequence length (max_sequence_length), the </s> included
 
 
 class KVCompressionMode(str, Enum):
-    """Whether self-attention keys and values are compressed 2×2 (auto: above native size)."""
+    """Whether self-attention keys and values are compressed (auto: when trained with it, or above native size)."""
 
     AUTO = "auto"
     ON = "on"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from app.core.memory_estimate import kv_compression_active
 from app.core.request import KVCompressionMode
 from app.core.sizes import GenerationPath
 from app.model.kv_compression import (
@@ -24,11 +25,13 @@ def choose_kv_compression(
     conv at its averaging init, on the released layers). On forces it; off never compresses. A configuration the
     model brought with it wins over the released one.
     """
-    if mode is KVCompressionMode.OFF:
+    if not kv_compression_active(mode, path, has_trained_weights):
         return None
-    above_native = path in (GenerationPath.DIRECT, GenerationPath.REFINE)
-    if mode is KVCompressionMode.AUTO and not (has_trained_weights or above_native):
-        return None
+    return compression_when_on(transformer)
+
+
+def compression_when_on(transformer: nn.Module) -> KVCompressionConfig:
+    """The compression a compressing pass installs: the model's own when it brought one, else the released one."""
     installed = kv_compression_of(transformer)
     if installed is not None and installed.is_active:
         return installed

@@ -19,22 +19,14 @@ from app.core.errors import (
     ModelLoadError,
     StudioError,
 )
+from app.core.memory_estimate import USABLE_FRACTION, MemoryEstimate, MemoryProfile, estimate_memory
 from app.core.request import MAX_SEED, GenerationRequest, GenerationResult
 from app.core.sizes import GenerationPath, SizePlan, plan_size
 from app.engine.denoise import Conditioning, check_finite, denoise
 from app.engine.device_policy import device_free_memory, resolve_placement
 from app.engine.images import resize_and_crop, to_pil, upscale
-from app.engine.kv_policy import activate_kv_compression, choose_kv_compression
-from app.engine.memory import (
-    USABLE_FRACTION,
-    MemoryEstimate,
-    check_fits,
-    module_bytes,
-    suggestions,
-    transformer_activation_bytes,
-    vae_activation_bytes,
-    vae_tiled_activation_bytes,
-)
+from app.engine.kv_policy import activate_kv_compression, choose_kv_compression, compression_when_on
+from app.engine.memory import check_fits, element_size, model_shape, module_bytes, suggestions
 from app.engine.previews import (
     MAX_LINEAR_ERROR,
     decode_previews_instead,
@@ -45,7 +37,7 @@ from app.engine.previews import (
 from app.engine.progress import ProgressClock, StepProgress
 from app.engine.prompt_encoding import MAX_TOKENS, EncodedText, PromptEncoder
 from app.engine.schedulers import img2img_timesteps, make_scheduler
-from app.engine.vae_decode import TILE_LATENTS, decode_latents, encode_image, should_tile, vae_scale_factor
+from app.engine.vae_decode import decode_latents, encode_image, vae_scale_factor
 from app.model.loading import ModelInfo, PixArtComponents, load_pipeline_components, model_hash, resolve_model_path
 
 __all__ = ["Pipeline", "StepProgress"]
@@ -133,29 +125,35 @@ class Pipeline:
         """How the request's size is made by this model (bin, tier and path)."""
         return plan_size(request.width, request.height, self.native_resolution, request.high_res, request.tier_scale)
 
+    @property
+    def memory_profile(self) -> MemoryProfile:
+        """What this model's job memory depends on, for the core estimate (the window gets the same)."""
+        transformer, vae = self.components.transformer, self.components.vae
+        return MemoryProfile(
+            shape=model_shape(transformer, vae),
+            device_type=self._device.type,
+            element_size=element_size(self._dtype),
+            vae_element_size=element_size(vae.dtype),
+            kv_ratio=compression_when_on(transformer).ratio,
+            has_trained_kv_weights=self.info.has_trained_kv_weights,
+        )
+
     def estimate(self, request: GenerationRequest) -> MemoryEstimate:
         """Expected memory of one image of `request` on the device, by phase."""
-        plan = self.plan(request)
-        transformer, vae = self.components.transformer, self.components.vae
-        factor = vae_scale_factor(vae)
-        batch = 2 if request.guidance_scale > 1.0 else 1
-        compressed = choose_kv_compression(
-            request.kv_compression, plan.path, transformer, self.info.has_trained_kv_weights
-        )
-        ratio = compressed.ratio if compressed else 1
-        sampling = transformer_activation_bytes(
-            transformer, plan.height // factor, plan.width // factor, batch, self._dtype, self._device, ratio
-        )
-        tiled = should_tile(vae, plan.height, plan.width, self.options.vae_tiling, None)
-        if tiled:
-            tile_pixels = TILE_LATENTS * factor
-            decode = vae_tiled_activation_bytes(vae, plan.height, plan.width, tile_pixels, vae.dtype, self._device)
-        else:
-            decode = vae_activation_bytes(vae, plan.height, plan.width, vae.dtype, self._device)
+        components = self.components
         weights = sum(
-            module_bytes(m, self._device) for m in (transformer, vae, self.components.text_encoder) if m is not None
+            module_bytes(m, self._device)
+            for m in (components.transformer, components.vae, components.text_encoder)
+            if m is not None
         )
-        return MemoryEstimate(weights, sampling, decode, tiled)
+        return estimate_memory(
+            self.memory_profile,
+            self.plan(request),
+            request.guidance_scale,
+            request.kv_compression,
+            self.options.vae_tiling,
+            weights,
+        )
 
     def estimate_peak_memory(self, request: GenerationRequest) -> int:
         """Bytes the device must hold at the job's peak: resident weights plus its largest phase."""

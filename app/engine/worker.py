@@ -333,6 +333,7 @@ class EngineWorker(QThread):
             is_demo=info.is_demo,
             name=info.name,
             guidance_scale=info.guidance_scale,
+            memory_profile=pipeline.memory_profile,
         )
         self.model_status.emit(self._ready_status)
         return pipeline

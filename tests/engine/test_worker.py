@@ -42,6 +42,7 @@ class SlowLoadFactory:
         self.loaded.append(model)
         return SimpleNamespace(
             info=SimpleNamespace(name=model, native_resolution=512, is_demo=False, guidance_scale=None),
+            memory_profile=None,
             generate=lambda request, on_step=None, cancel_event=None: [],
             close=lambda: None,
         )

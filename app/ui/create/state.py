@@ -61,6 +61,7 @@ _DEFAULTS: dict[str, Any] = {
     "high_res": HighResMethod.AUTO,
     "refine_strength": 0.5,
     "native_resolution": 1024,
+    "memory_profile": None,  # the loaded model's, for the estimates; None until one is ready
 }
 _ENUMS: dict[str, type[Enum]] = {
     "size_mode": SizeMode,
@@ -70,9 +71,19 @@ _ENUMS: dict[str, type[Enum]] = {
     "high_res": HighResMethod,
 }
 _SIZE_FIELDS = frozenset(
-    {"size_mode", "aspect", "exact", "custom_width", "custom_height", "tier_scale", "high_res", "native_resolution"}
+    {
+        "size_mode",
+        "aspect",
+        "exact",
+        "custom_width",
+        "custom_height",
+        "tier_scale",
+        "high_res",
+        "native_resolution",
+        "memory_profile",
+    }
 )
-_PERSISTED = tuple(name for name in _DEFAULTS if name != "native_resolution")
+_PERSISTED = tuple(name for name in _DEFAULTS if name not in ("native_resolution", "memory_profile"))
 
 
 def _field(name: str) -> property:
@@ -129,6 +140,7 @@ class GenerationSettings(QObject):
     high_res_changed = Signal(object)
     refine_strength_changed = Signal(float)
     native_resolution_changed = Signal(int)
+    memory_profile_changed = Signal(object)  # MemoryProfile | None
     size_changed = Signal()  # anything that changes the final size or how it is made
 
     prompt = _field("prompt")
@@ -149,6 +161,7 @@ class GenerationSettings(QObject):
     high_res = _field("high_res")
     refine_strength = _field("refine_strength")
     native_resolution = _field("native_resolution")
+    memory_profile = _field("memory_profile")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

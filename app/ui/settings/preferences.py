@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from app.core.engine_options import EngineOptions
+from app.core.estimates import MeasuredRates
 from app.core.paths import AppPaths
 from app.ui.widgets.theme import Theme
 
@@ -105,17 +106,13 @@ class Preferences(QObject):
             self.model_changed.emit(value)
 
     @property
-    def seconds_per_unit(self) -> float | None:
-        """Measured sampling speed on this machine (see size_estimate), or None before the first image."""
-        value = self._settings.value("engine/seconds_per_unit")
-        try:
-            return float(value) if value is not None else None
-        except (TypeError, ValueError):
-            return None
+    def measured_rates(self) -> MeasuredRates:
+        """Sampling and finishing speeds measured on this machine, by kind of job (empty before the first image)."""
+        return MeasuredRates.from_dict(read_json(self._settings, "engine/measured_rates", {}))
 
-    @seconds_per_unit.setter
-    def seconds_per_unit(self, value: float) -> None:
-        self._settings.setValue("engine/seconds_per_unit", float(value))
+    @measured_rates.setter
+    def measured_rates(self, value: MeasuredRates) -> None:
+        write_json(self._settings, "engine/measured_rates", value.to_dict())
 
     def sync(self) -> None:
         """Write pending changes to disk."""
