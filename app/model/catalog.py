@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.atomic_files import replace_atomic
 from app.core.errors import ModelLoadError
 from app.core.paths import AppPaths
 from app.core.request import MAX_GUIDANCE_SCALE
@@ -235,10 +236,7 @@ def model_hash(path: Path) -> str:
                 digest.update(chunk)
     cache[key] = {"stamp": stamp, "sha256": digest.hexdigest()}
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache_file.with_name(cache_file.name + ".partial")
-        partial.write_text(json.dumps(cache, indent=1), encoding="utf-8")
-        partial.replace(cache_file)
+        replace_atomic(cache_file, json.dumps(cache, indent=1).encode("utf-8"))
     except OSError as err:  # a read-only cache only costs recomputing next time
         log.warning("could not cache the hash of %s: %s", path, err)
     return digest.hexdigest()[:10]

@@ -17,6 +17,7 @@ from typing import Any
 
 from PIL import Image
 
+from app.core.atomic_files import write_tmp
 from app.core.errors import StoreError
 from app.core.request import GenerationResult
 from app.store import a1111, files, trash
@@ -134,7 +135,7 @@ class Gallery:
         dest = folder / (stem + FORMATS[fmt.lower()])
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            tmp = files.write_tmp(folder, dest.name, data)
+            tmp = write_tmp(folder, dest.name, data)
         except OSError as exc:
             raise StoreError(files.describe_os_error(exc, folder)) from exc
         with self._lock:

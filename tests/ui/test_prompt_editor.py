@@ -85,3 +85,18 @@ def test_style_presets_append_and_are_saved(qtbot: QtBot, studio: Studio, tmp_pa
     StylePresets(path).set_presets([StylePreset("Mine", "my look")])
     assert StylePresets(path).presets == [StylePreset("Mine", "my look")]
     assert append_style("", StylePreset("Mine", "my look")) == "my look"
+
+
+def test_style_presets_that_cannot_be_saved_say_so_and_still_apply(tmp_path: Path, monkeypatch) -> None:
+    """A read-only folder gives a StoreError naming the file; the edited presets stay in use."""
+    from app.core.errors import StoreError
+    from app.ui.create import style_presets
+
+    def refused(dest, data):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(style_presets, "replace_atomic", refused)
+    presets = StylePresets(tmp_path / "styles.json")
+    with pytest.raises(StoreError, match=r"styles\.json"):
+        presets.set_presets([StylePreset("Mine", "my look")])
+    assert presets.presets == [StylePreset("Mine", "my look")]

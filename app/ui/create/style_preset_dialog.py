@@ -9,12 +9,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.core.errors import StoreError
 from app.ui.create.style_presets import DEFAULT_STYLES, StylePreset, StylePresets
 
 
@@ -66,8 +68,11 @@ class StylePresetDialog(QDialog):
         self._fill()
 
     def accept(self) -> None:
-        """Save the edited presets."""
-        self._styles.set_presets(self._presets)
+        """Save the edited presets (saying so when the file could not be written)."""
+        try:
+            self._styles.set_presets(self._presets)
+        except StoreError as error:
+            QMessageBox.warning(self, "Style presets not saved", str(error))
         super().accept()
 
     def _fill(self, current: int = 0) -> None:

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core.atomic_files import replace_atomic
+from app.core.errors import StoreError
+
 log = logging.getLogger(__name__)
 
 STYLES_FILE = "style-presets.json"
@@ -54,13 +57,18 @@ class StylePresets(QObject):
         return list(self._presets)
 
     def set_presets(self, presets: list[StylePreset]) -> None:
-        """Replace the presets and save them."""
+        """Replace the presets and save them; StoreError says why when the file could not be written (the new
+        presets still apply until the app closes)."""
         self._presets = [p for p in presets if p.name.strip() and p.text.strip()]
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self._path.with_suffix(".tmp")
-        temporary.write_text(json.dumps([asdict(p) for p in self._presets], indent=2), encoding="utf-8")
-        temporary.replace(self._path)
         self.presets_changed.emit(self.presets)
+        data = json.dumps([asdict(p) for p in self._presets], indent=2).encode("utf-8")
+        try:
+            replace_atomic(self._path, data)
+        except OSError as error:
+            raise StoreError(
+                f"The style presets could not be saved to {self._path}: {error.strerror or error}. "
+                "They apply until you close the app."
+            ) from None
 
     def reset(self) -> None:
         """Go back to the built-in presets."""
