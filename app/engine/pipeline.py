@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from app.core.errors import (
     InvalidRequestError,
     ModelLoadError,
     StudioError,
+    is_out_of_memory,
 )
 from app.core.memory_estimate import USABLE_FRACTION, MemoryEstimate, MemoryProfile, estimate_memory
 from app.core.request import MAX_SEED, GenerationRequest, GenerationResult
@@ -38,6 +38,7 @@ from app.engine.progress import ProgressClock, StepProgress
 from app.engine.prompt_encoding import MAX_TOKENS, EncodedText, PromptEncoder
 from app.engine.schedulers import img2img_timesteps, make_scheduler
 from app.engine.vae_decode import decode_latents, encode_image, vae_scale_factor
+from app.model.device_memory import free_cached_memory
 from app.model.loading import ModelInfo, PixArtComponents, load_pipeline_components, model_hash, resolve_model_path
 
 __all__ = ["Pipeline", "StepProgress"]
@@ -182,8 +183,8 @@ class Pipeline:
             return self._generate(request, on_step, cancel_event, on_result)
         except StudioError as error:
             failure: StudioError = type(error)(str(error))
-        except RuntimeError as error:  # torch.cuda.OutOfMemoryError is one
-            if "out of memory" not in str(error).lower():
+        except (RuntimeError, MemoryError) as error:  # torch.cuda.OutOfMemoryError is a RuntimeError
+            if not is_out_of_memory(error):
                 raise
             tips = ", or ".join(suggestions(self.plan(request), self.native_resolution, self.options.vae_tiling, False))
             failure = InsufficientMemoryError(f"the device ran out of memory during generation; try {tips}")
@@ -396,11 +397,7 @@ class Pipeline:
         return self._hash
 
     def _free_memory(self) -> None:
-        gc.collect()
-        if self._device.type == "cuda":
-            torch.cuda.empty_cache()
-        elif self._device.type == "mps":
-            torch.mps.empty_cache()
+        free_cached_memory(self._device)
 
     def close(self) -> None:
         """Free the models; the pipeline cannot generate afterwards."""

@@ -10,9 +10,10 @@ from diffusers import AutoencoderKL
 from diffusers.models.autoencoders.vae import DiagonalGaussianDistribution
 
 from app.core.engine_options import VaeTiling
-from app.core.errors import InsufficientMemoryError
+from app.core.errors import InsufficientMemoryError, is_out_of_memory
 from app.core.memory_estimate import TILE_LATENTS, USABLE_FRACTION, tiles_by_policy, vae_activation_bytes
 from app.engine.memory import element_size
+from app.model.device_memory import free_cached_memory
 
 OVERLAP_LATENTS = 24  # a quarter of a tile, blended linearly
 
@@ -93,17 +94,6 @@ def blend_tiles(
     return output / weight_sum
 
 
-def _is_out_of_memory(error: BaseException) -> bool:
-    return isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in str(error).lower()
-
-
-def _free_cached_memory(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-    elif device.type == "mps":
-        torch.mps.empty_cache()
-
-
 def _whole_or_tiled(
     whole: Callable[[], torch.Tensor],
     tiled: Callable[[], torch.Tensor],
@@ -118,9 +108,9 @@ def _whole_or_tiled(
     try:
         return whole()
     except RuntimeError as error:
-        if not _is_out_of_memory(error):
+        if not is_out_of_memory(error):
             raise
-        _free_cached_memory(device)
+        free_cached_memory(device)
         if tiling is VaeTiling.OFF:
             raise InsufficientMemoryError(f"{what} ran out of memory; turn on tiled VAE decode") from error
     return tiled()

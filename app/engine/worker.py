@@ -19,7 +19,7 @@ from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
 from app.core.engine_options import EngineOptions
-from app.core.errors import GenerationCancelledError, StudioError
+from app.core.errors import GenerationCancelledError, StudioError, is_out_of_memory
 from app.core.request import GenerationRequest
 from app.engine.jobs import JobInfo, JobProgress, JobResult, ModelState, ModelStatus
 
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PipelineFactory = Callable[..., Any]
-_MEMORY_ADVICE = "Try a smaller size tier, the refine method, tiled VAE decoding or the CPU text encoder."
 
 
 @dataclass(frozen=True)
@@ -367,8 +366,12 @@ def describe_failure(error: BaseException) -> str:
     if isinstance(error, StudioError):
         return str(error).strip() or (type(error).__doc__ or type(error).__name__).strip()
     first_line = (str(error).strip().splitlines() or [""])[0][:300]
-    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError" or "out of memory" in first_line:
-        return f"Not enough memory for this image ({first_line or type(error).__name__}). {_MEMORY_ADVICE}"
+    if is_out_of_memory(error):
+        # The pipeline turns a job's out-of-memory into advice for that job; what reaches here came from loading.
+        return (
+            f"Not enough memory to load the model ({first_line or type(error).__name__}). Close other programs "
+            "that use the device, or in Settings put the text encoder on the CPU."
+        )
     detail = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
     return f"Generation failed with an unexpected error ({detail}). Copy the details to report it."
 

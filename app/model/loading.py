@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import inspect
 import json
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from app.core.resources import DEMO_MODEL_NAME
 from app.model.catalog import ModelInfo, list_models, model_hash, model_info, read_kv_config, resolve_model_path
 from app.model.components import load_scheduler, load_text_encoder, load_tokenizer, load_vae
 from app.model.conversion import load_original_checkpoint
+from app.model.device_memory import free_cached_memory
 from app.model.kv_compression import (
     KVCompressionConfig,
     KVCompressionProcessor,
@@ -192,9 +192,7 @@ def load_pipeline_components(
         info = _info_of(model, root, transformer, loaded["transformer"])
     except BaseException:
         loaded.clear()  # nothing half-loaded survives a failure
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        free_cached_memory(device)
         raise
     report("ready", 1.0)
     return PixArtComponents(info=info, **loaded)

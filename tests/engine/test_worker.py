@@ -109,11 +109,12 @@ def test_next_task_blocks_until_work_arrives():
 
 
 def test_failure_messages_keep_studio_errors_and_summarise_the_rest():
-    """Users see a StudioError's own words, memory advice for out-of-memory, and one line for bugs."""
+    """Users see a StudioError's own words, loading advice for out-of-memory (a job's own is the pipeline's), and
+    one line for bugs."""
     assert describe_failure(InsufficientMemoryError("Needs 9 GB; 4 GB free.")) == "Needs 9 GB; 4 GB free."
     out_of_memory = type("OutOfMemoryError", (RuntimeError,), {})("CUDA out of memory. Tried to allocate 2.00 GiB")
-    assert describe_failure(out_of_memory).startswith("Not enough memory for this image (CUDA out of memory.")
-    assert "smaller size tier" in describe_failure(MemoryError())
+    assert describe_failure(out_of_memory).startswith("Not enough memory to load the model (CUDA out of memory.")
+    assert "text encoder on the CPU" in describe_failure(MemoryError())
     bug = describe_failure(ValueError("shape mismatch\n  at line 3\n" + "x" * 1000))
     assert bug.startswith("Generation failed with an unexpected error (ValueError: shape mismatch)")
     assert "\n" not in bug
