@@ -31,13 +31,18 @@ class KVCompressionMode(str, Enum):
     OFF = "off"
 
 
+def is_control(char: str) -> bool:
+    """Whether a character is invisible control (C0/C1, format, surrogate or private use) that text never keeps."""
+    return unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co")
+
+
 def clean_text(text: str) -> str:
     """Drop control characters and collapse whitespace (newlines and tabs become single spaces)."""
     kept = []
     for char in text:
         if char in "\n\t\r":
             kept.append(" ")
-        elif unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co"):
+        elif not is_control(char):
             kept.append(char)
     return " ".join("".join(kept).split())
 

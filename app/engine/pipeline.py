@@ -20,7 +20,7 @@ from app.core.errors import (
     is_out_of_memory,
 )
 from app.core.memory_estimate import USABLE_FRACTION, MemoryEstimate, MemoryProfile, estimate_memory
-from app.core.request import MAX_SEED, GenerationRequest, GenerationResult
+from app.core.request import MAX_SEED, MAX_TEXT_TOKENS, GenerationRequest, GenerationResult
 from app.core.sizes import GenerationPath, SizePlan, plan_size
 from app.engine.denoise import Conditioning, check_finite, denoise
 from app.engine.device_policy import device_free_memory, resolve_placement
@@ -35,7 +35,7 @@ from app.engine.previews import (
     preview_image,
 )
 from app.engine.progress import ProgressClock, StepProgress
-from app.engine.prompt_encoding import MAX_TOKENS, EncodedText, PromptEncoder
+from app.engine.prompt_encoding import EncodedText, PromptEncoder
 from app.engine.schedulers import img2img_timesteps, make_scheduler
 from app.engine.vae_decode import decode_latents, encode_image, vae_scale_factor
 from app.model.device_memory import free_cached_memory
@@ -231,7 +231,8 @@ class Pipeline:
         negative = self._encoder.encode(request.negative_prompt) if request.guidance_scale > 1.0 else positive
         if positive.truncated:
             warnings.append(
-                f"the prompt is {positive.tokens} tokens; T5 reads only the first {MAX_TOKENS}, the rest was ignored"
+                f"the prompt is {positive.tokens} tokens; T5 reads only the first {MAX_TEXT_TOKENS}, "
+                "the rest was ignored"
             )
         self._release_text_encoder_if_short(estimate)
         job = _Job(request, plan, positive, negative, clock, on_step, cancel_event, tuple(warnings))

@@ -16,15 +16,15 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QThread, Signal
-from PySide6.QtGui import QImage
 
 from app.core.engine_options import EngineOptions
 from app.core.errors import GenerationCancelledError, StudioError, is_out_of_memory
 from app.core.request import GenerationRequest
 from app.engine.jobs import JobInfo, JobProgress, JobResult, ModelState, ModelStatus
+from app.engine.qt_images import pil_to_qimage
 
 if TYPE_CHECKING:
-    from PIL.Image import Image
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -374,14 +374,6 @@ def describe_failure(error: BaseException) -> str:
         )
     detail = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
     return f"Generation failed with an unexpected error ({detail}). Copy the details to report it."
-
-
-def pil_to_qimage(image: Image) -> QImage:
-    """A QImage that owns a copy of a PIL image's pixels, safe to hand to the GUI thread."""
-    rgb = image.convert("RGB")
-    data = rgb.tobytes()
-    # QImage only borrows `data`; copy() detaches it before the bytes go away.
-    return QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888).copy()
 
 
 def _needs_reload(loaded: EngineConfig, wanted: EngineConfig) -> bool:

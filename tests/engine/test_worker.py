@@ -13,7 +13,8 @@ from app.core.errors import InsufficientMemoryError
 from app.core.request import GenerationRequest
 from app.engine.controller import EngineController
 from app.engine.jobs import ModelState
-from app.engine.worker import EngineConfig, JobQueue, describe_failure, pil_to_qimage
+from app.engine.qt_images import pil_to_qimage
+from app.engine.worker import EngineConfig, JobQueue, describe_failure
 
 WAIT_MS = 10_000
 

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
+from app.core.request import MAX_TEXT_TOKENS
 from app.ui.widgets.background import run_in_background
 
 DEBOUNCE_MS = 200
@@ -25,7 +26,7 @@ class TokenMeter(QLabel):
         self.setProperty("role", "hint")
         self.setWordWrap(True)
         self.setAccessibleName("Prompt token count")
-        self.setToolTip("Tokens the text encoder sees; PixArt-Σ reads at most 300, the rest is cut.")
+        self.setToolTip(f"Tokens the text encoder sees; PixArt-Σ reads at most {MAX_TEXT_TOKENS}, the rest is cut.")
         self._provider = counter_provider
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # one tokenizer call at a time, in order

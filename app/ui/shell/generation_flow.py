@@ -6,15 +6,15 @@ import logging
 import time
 from typing import Any
 
-from PIL import Image
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from app.core.errors import InvalidRequestError, StudioError
 from app.core.estimates import finish_megapixels, work_units
-from app.core.request import GenerationResult
+from app.core.request import MAX_TEXT_TOKENS, GenerationResult
 from app.core.sizes import plan_size
 from app.engine.jobs import JobInfo, JobProgress, JobResult, ModelState, ModelStatus
+from app.engine.qt_images import pil_to_qimage
 from app.store.items import GalleryItem
 from app.ui.create.prompt_history import PromptHistory
 from app.ui.create.state import GenerationSettings
@@ -23,12 +23,6 @@ from app.ui.settings.preferences import Preferences
 from app.ui.widgets.background import run_in_background
 
 log = logging.getLogger(__name__)
-
-
-def pil_to_qimage(image: Image.Image) -> QImage:
-    """A QImage owning a copy of a PIL image's pixels (safe to pass between threads)."""
-    rgb = image.convert("RGB")
-    return QImage(rgb.tobytes(), rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888).copy()
 
 
 class GenerationFlow(QObject):
@@ -157,7 +151,7 @@ class GenerationFlow(QObject):
 
     def _warn_about(self, result: GenerationResult) -> None:
         if result.prompt_truncated:
-            self.message.emit("The prompt was longer than 300 tokens; its end was cut.")
+            self.message.emit(f"The prompt was longer than {MAX_TEXT_TOKENS} tokens; its end was cut.")
         for warning in result.warnings:
             self.message.emit(warning)
 
