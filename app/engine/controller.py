@@ -73,11 +73,6 @@ class EngineController(QObject):
         return self._queue.waiting()
 
     @property
-    def running_job(self) -> JobInfo | None:
-        """The job being run, if any."""
-        return self._queue.running()
-
-    @property
     def model_status(self) -> ModelStatus:
         """The latest model status sent with model_status_changed."""
         return self._status

@@ -156,10 +156,6 @@ class Pipeline:
             weights,
         )
 
-    def estimate_peak_memory(self, request: GenerationRequest) -> int:
-        """Bytes the device must hold at the job's peak: resident weights plus its largest phase."""
-        return self.estimate(request).peak
-
     def generate(
         self,
         request: GenerationRequest,

@@ -50,10 +50,6 @@ class PromptEncoder:
         """T5 tokens of `text` as it will be encoded, end-of-sequence included."""
         return len(self.tokenizer(preprocess(text), add_special_tokens=True).input_ids)
 
-    def is_cached(self, text: str) -> bool:
-        """True when `text` is encoded already (the encoder will not run for it)."""
-        return preprocess(text) in self._cache
-
     @torch.no_grad()
     def encode(self, text: str) -> EncodedText:
         """Hidden states of `text` (truncated to MAX_TEXT_TOKENS), from the cache when it is there."""

@@ -103,11 +103,6 @@ class JobQueue:
         with self._cond:
             return [job.info for job in self._waiting]
 
-    def running(self) -> JobInfo | None:
-        """The job being run, if any."""
-        with self._cond:
-            return self._running.info if self._running else None
-
     def remove(self, job_id: int) -> bool:
         """Drop a waiting job; False when it is not waiting (unknown, running or done)."""
         with self._cond:

@@ -166,9 +166,19 @@ def _processors(transformer: nn.Module) -> dict[int, KVCompressionProcessor]:
     }
 
 
-def _grid_hook_ids(transformer: nn.Module) -> list[int]:
-    """Ids of our pre-hook; found by identity so deep copies of a model keep working on their own hooks."""
-    return [key for key, hook in transformer._forward_pre_hooks.items() if hook is _record_token_grid]
+# The attribute holding the token-grid pre-hook's RemovableHandle; a deep copy of the model (an EMA) copies the
+# handle with the hook dictionaries it points into, so each copy removes its own hook.
+_GRID_HOOK = "_kv_compression_grid_hook"
+
+
+def _set_grid_hook(transformer: nn.Module, wanted: bool) -> None:
+    """Install or remove the pre-hook that records each forward's token grid."""
+    handle = getattr(transformer, _GRID_HOOK, None)
+    if wanted and handle is None:
+        setattr(transformer, _GRID_HOOK, transformer.register_forward_pre_hook(_record_token_grid, with_kwargs=True))
+    elif not wanted and handle is not None:
+        handle.remove()
+        delattr(transformer, _GRID_HOOK)
 
 
 def apply_kv_compression(transformer: nn.Module, config: KVCompressionConfig) -> None:
@@ -195,18 +205,7 @@ def apply_kv_compression(transformer: nn.Module, config: KVCompressionConfig) ->
         attn.set_processor(
             KVCompressionProcessor(attn.inner_dim, config.ratio, config.sampling, weight.device, weight.dtype)
         )
-    hooked = bool(_grid_hook_ids(transformer))
-    if wanted and not hooked:
-        transformer.register_forward_pre_hook(_record_token_grid, with_kwargs=True)
-    elif not wanted and hooked:
-        _remove_grid_hook(transformer)
-
-
-def _remove_grid_hook(transformer: nn.Module) -> None:
-    """Drop the token-grid pre-hook."""
-    for key in _grid_hook_ids(transformer):
-        del transformer._forward_pre_hooks[key]
-        transformer._forward_pre_hooks_with_kwargs.pop(key, None)
+    _set_grid_hook(transformer, bool(wanted))
 
 
 def remove_kv_compression(transformer: nn.Module) -> None:

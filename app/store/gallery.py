@@ -21,7 +21,7 @@ from app.core.atomic_files import write_tmp
 from app.core.errors import StoreError
 from app.core.request import GenerationResult
 from app.store import a1111, files, trash
-from app.store.index import GalleryIndex, IndexRow, clean_tags
+from app.store.index import GalleryIndex, IndexRow
 from app.store.items import DeleteTicket, GalleryItem, OpenReport, TrashedImage
 from app.store.metadata import (
     FORMATS,
@@ -37,7 +37,7 @@ from app.store.thumbnails import ThumbnailCache
 logger = logging.getLogger(__name__)
 
 INDEX_FILE = "index.sqlite3"
-ANNOTATIONS_FILE = "annotations.json"  # favourites and tags, so a rebuilt index keeps them
+ANNOTATIONS_FILE = "annotations.json"  # favourites, so a rebuilt index keeps them
 _BATCH = 500  # rows per transaction while reconciling
 
 
@@ -164,7 +164,7 @@ class Gallery:
         return self.index.count(query, favourites_only)
 
     def page(self, offset: int, limit: int, query: str = "", favourites_only: bool = False) -> list[GalleryItem]:
-        """Images newest first; `query` searches prompts and tags (every word, as a prefix)."""
+        """Images newest first; `query` searches prompts (every word, as a prefix)."""
         return self.index.page(offset, limit, query, favourites_only)
 
     def get(self, item_id: int) -> GalleryItem | None:
@@ -177,21 +177,15 @@ class Gallery:
         """Star or unstar an image."""
         self._mark(item_id, favourite=bool(favourite))
 
-    def set_tags(self, item_id: int, tags: Sequence[str]) -> None:
-        """Replace an image's tags (trimmed, bounded, duplicates dropped)."""
-        self._mark(item_id, tags=clean_tags(tags))
-
-    def _mark(self, item_id: int, **change: Any) -> None:
+    def _mark(self, item_id: int, favourite: bool) -> None:
         with self._lock:
             item = self.index.get(item_id)
             if item is None:
                 raise StoreError(f"Image {item_id} is not in the gallery (it may have been deleted)")
-            favourite = change.get("favourite", item.favourite)
-            tags = change.get("tags", item.tags)
-            self.index.update(item_id, favourite=favourite, tags="\n".join(tags))
+            self.index.update(item_id, favourite=favourite)
             relative = item.path.relative_to(self.root).as_posix()
-            if favourite or tags:
-                self._marks[relative] = {"favourite": favourite, "tags": list(tags)}
+            if favourite:
+                self._marks[relative] = {"favourite": True}
             else:
                 self._marks.pop(relative, None)
             self._marks_file.save(self._marks)
@@ -239,7 +233,7 @@ class Gallery:
                     raise StoreError(files.describe_os_error(exc, image.original.parent)) from exc
                 item = image.item
                 row = IndexRow.from_settings(
-                    path.relative_to(self.root).as_posix(), item.settings, item.created_at, item.favourite, item.tags
+                    path.relative_to(self.root).as_posix(), item.settings, item.created_at, item.favourite
                 )
                 self.index.insert(row, item.id)
         if lost:
@@ -249,7 +243,7 @@ class Gallery:
     # Reconciling ------------------------------------------------------------------------------------
 
     def rebuild(self) -> OpenReport:
-        """Re-create the whole index from the image files (ids change; favourites and tags are kept)."""
+        """Re-create the whole index from the image files (ids change; favourites are kept)."""
         return self._reconcile(rebuild=True)
 
     def reconcile(self) -> OpenReport:
@@ -293,11 +287,11 @@ class Gallery:
             logger.warning("Skipped %s: not a readable image (%s)", path, exc)
             return None
         mark = self._marks.get(relative) if isinstance(self._marks.get(relative), dict) else {}
-        favourite, tags = bool(mark.get("favourite")), [str(tag) for tag in mark.get("tags") or []]
+        favourite = bool(mark.get("favourite"))  # files from before version 2 may also hold "tags": ignored
         if imported.settings is not None and imported.settings.get("format") == OUR_CHUNK:
             created = imported.settings.get("created_at")
             created = float(created) if isinstance(created, (int, float)) and created > 0 else mtime
-            return IndexRow.from_settings(relative, imported.settings, created, favourite, tags)
+            return IndexRow.from_settings(relative, imported.settings, created, favourite)
         settings = {
             "source": imported.source,
             "request": imported.request.to_dict() if imported.request is not None else None,
@@ -305,7 +299,7 @@ class Gallery:
             "unknown": imported.unknown,
             "notes": list(imported.notes),
         }
-        return IndexRow.from_settings(relative, settings, mtime, favourite, tags)
+        return IndexRow.from_settings(relative, settings, mtime, favourite)
 
     def close(self) -> None:
         """Close the index (checkpointing its WAL)."""

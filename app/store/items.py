@@ -28,7 +28,6 @@ class GalleryItem:
     model_hash: str
     created_at: float
     favourite: bool
-    tags: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict, hash=False, repr=False)  # the full JSON settings
 
     def request(self) -> GenerationRequest | None:

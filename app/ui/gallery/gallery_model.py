@@ -78,7 +78,7 @@ class GalleryModel(QAbstractListModel):
         self.refresh()
 
     def set_filter(self, query: str = "", favourites_only: bool = False) -> None:
-        """Search prompts and tags (each word as a prefix), optionally favourites only."""
+        """Search prompts (each word as a prefix), optionally favourites only."""
         if (query, favourites_only) != (self._query, self._favourites_only):
             self._query, self._favourites_only = query, favourites_only
             self.refresh()

@@ -44,7 +44,6 @@ class Preferences(QObject):
     theme_changed = Signal(object)
     output_folder_changed = Signal(str)
     engine_options_changed = Signal(object)
-    model_changed = Signal(str)
 
     def __init__(self, settings: QSettings, default_output: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -103,7 +102,6 @@ class Preferences(QObject):
     def model(self, value: str) -> None:
         if value != self.model:
             self._settings.setValue("engine/model", value)
-            self.model_changed.emit(value)
 
     @property
     def measured_rates(self) -> MeasuredRates:
