@@ -135,10 +135,11 @@ def _resolve(model: str, what: str) -> str | Path:
 
 def _native_resolution(path: str | Path) -> int:
     """The model's native resolution from its config files; 0 when they do not say (checkpoints) or are broken."""
+    from app.core.model_info import ModelSource
     from app.model.catalog import model_info
 
     try:
-        return model_info(Path(path), "folder").native_resolution
+        return model_info(Path(path), ModelSource.FOLDER).native_resolution
     except ModelLoadError:  # a broken model is reported by the load itself, as a run-time failure
         return 0
 

@@ -16,13 +16,14 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from app.core.engine_options import EngineOptions
 from app.core.errors import ModelLoadError
+from app.core.model_info import ModelInfo
 from app.core.paths import AppPaths
 from app.core.request import GenerationRequest
 from app.core.resources import DEMO_MODEL_NAME
 from app.engine.jobs import JobInfo, JobProgress, ModelState, ModelStatus
 from app.engine.token_counter import TokenCounter
 from app.engine.worker import EngineConfig, EngineWorker, JobQueue
-from app.model.catalog import ModelInfo, list_models, recommended_guidance, resolve_model_path
+from app.model.catalog import list_models, recommended_guidance, resolve_model_path
 
 log = logging.getLogger(__name__)
 

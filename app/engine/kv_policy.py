@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torch import nn
+from diffusers import PixArtTransformer2DModel
 
 from app.core.memory_estimate import kv_compression_active
 from app.core.request import KVCompressionMode
@@ -17,7 +17,7 @@ from app.model.kv_compression import (
 
 
 def choose_kv_compression(
-    mode: KVCompressionMode, path: GenerationPath, transformer: nn.Module, has_trained_weights: bool
+    mode: KVCompressionMode, path: GenerationPath, transformer: PixArtTransformer2DModel, has_trained_weights: bool
 ) -> KVCompressionConfig | None:
     """The compression a pass should use, or None for plain attention.
 
@@ -30,7 +30,7 @@ def choose_kv_compression(
     return compression_when_on(transformer)
 
 
-def compression_when_on(transformer: nn.Module) -> KVCompressionConfig:
+def compression_when_on(transformer: PixArtTransformer2DModel) -> KVCompressionConfig:
     """The compression a compressing pass installs: the model's own when it brought one, else the released one."""
     installed = kv_compression_of(transformer)
     if installed is not None and installed.is_active:
@@ -38,7 +38,9 @@ def compression_when_on(transformer: nn.Module) -> KVCompressionConfig:
     return released_config(len(transformer.transformer_blocks))
 
 
-def activate_kv_compression(transformer: nn.Module, config: KVCompressionConfig | None) -> tuple[tuple[int, ...], int]:
+def activate_kv_compression(
+    transformer: PixArtTransformer2DModel, config: KVCompressionConfig | None
+) -> tuple[tuple[int, ...], int]:
     """Put `config` in effect on the transformer; returns (layers, ratio) as recorded in a result."""
     if config is None or not config.is_active:
         set_kv_compression_enabled(transformer, False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from diffusers import AutoencoderKL, PixArtTransformer2DModel
 from torch import nn
 
 from app.core.engine_options import VaeTiling
@@ -11,7 +12,7 @@ from app.core.memory_estimate import USABLE_FRACTION, MemoryEstimate, ModelShape
 from app.core.sizes import GenerationPath, SizePlan, tiers
 
 
-def model_shape(transformer: nn.Module, vae: nn.Module) -> ModelShape:
+def model_shape(transformer: PixArtTransformer2DModel, vae: AutoencoderKL) -> ModelShape:
     """The config numbers of a loaded transformer and VAE that the core estimate needs."""
     config = transformer.config
     return ModelShape(

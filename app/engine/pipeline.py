@@ -20,6 +20,7 @@ from app.core.errors import (
     is_out_of_memory,
 )
 from app.core.memory_estimate import USABLE_FRACTION, MemoryEstimate, MemoryProfile, estimate_memory
+from app.core.model_info import ModelInfo
 from app.core.request import MAX_SEED, MAX_TEXT_TOKENS, GenerationRequest, GenerationResult
 from app.core.sizes import GenerationPath, SizePlan, plan_size
 from app.engine.denoise import Conditioning, check_finite, denoise
@@ -39,7 +40,7 @@ from app.engine.prompt_encoding import EncodedText, PromptEncoder
 from app.engine.schedulers import img2img_timesteps, make_scheduler
 from app.engine.vae_decode import decode_latents, encode_image, vae_scale_factor
 from app.model.device_memory import free_cached_memory
-from app.model.loading import ModelInfo, PixArtComponents, load_pipeline_components, model_hash, resolve_model_path
+from app.model.loading import PixArtComponents, load_pipeline_components, model_hash, resolve_model_path
 
 __all__ = ["Pipeline", "StepProgress"]
 
@@ -213,7 +214,7 @@ class Pipeline:
         )
         warnings = [] if request.has_prompt else ["the prompt is empty; the image follows no description"]
 
-        units = request.steps
+        units = float(request.steps)
         if plan.path is GenerationPath.REFINE:
             pixel_ratio = plan.width * plan.height / (plan.base_width * plan.base_height)
             units += max(1, int(request.steps * request.refine_strength)) * pixel_ratio
@@ -268,9 +269,9 @@ class Pipeline:
         # 6. Decode, then resize and centre-crop to exactly the requested pixels.
         check_finite(latents, "final latents")
         self._report(job, index, request.steps, request.steps, "decoding", None)
-        image = self._decode(latents)
+        decoded = self._decode(latents)
         del latents
-        image = to_pil(resize_and_crop(image, plan.target_width, plan.target_height))[0]
+        image = to_pil(resize_and_crop(decoded, plan.target_width, plan.target_height))[0]
         return GenerationResult(
             image=image,
             request=request,
@@ -400,6 +401,6 @@ class Pipeline:
         """Free the models; the pipeline cannot generate afterwards."""
         self._encoder.clear()
         self._encoder.text_encoder = None
-        self.components = None  # type: ignore[assignment]
+        self.components = None  # type: ignore[assignment]  # a closed pipeline holds no models; generate refuses
         self._closed = True
         self._free_memory()

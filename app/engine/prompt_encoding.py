@@ -34,7 +34,7 @@ class PromptEncoder:
     def __init__(
         self,
         tokenizer,
-        text_encoder: nn.Module,
+        text_encoder: nn.Module | None,
         device: torch.device,
         dtype: torch.dtype,
         cache_size: int = CACHE_SIZE,
@@ -65,6 +65,8 @@ class PromptEncoder:
             add_special_tokens=True,
             return_tensors="pt",
         )
+        if self.text_encoder is None:
+            raise RuntimeError("the text encoder was released; load the model again")
         encoder_device = next(self.text_encoder.parameters()).device
         mask = inputs.attention_mask.to(encoder_device)
         hidden = self.text_encoder(inputs.input_ids.to(encoder_device), attention_mask=mask)[0]

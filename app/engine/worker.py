@@ -284,7 +284,7 @@ class EngineWorker(QThread):
                 # The controller announced a switch that came back to this model before it was freed.
                 self.model_status.emit(self._ready_status)
             return
-        if not _needs_reload(self._loaded, config) and hasattr(self._pipeline, "options"):
+        if self._loaded is not None and not _needs_reload(self._loaded, config) and hasattr(self._pipeline, "options"):
             self._pipeline.options = config.options  # read at each generation
             self._loaded = config
             return
@@ -373,10 +373,10 @@ def describe_failure(error: BaseException) -> str:
 
 def _needs_reload(loaded: EngineConfig, wanted: EngineConfig) -> bool:
     """True unless only options the pipeline reads at each generation (previews, VAE tiling) changed."""
-    at_generation = {"preview_every": wanted.options.preview_every, "vae_tiling": wanted.options.vae_tiling}
-    return (loaded.model, loaded.transformer) != (wanted.model, wanted.transformer) or replace(
-        loaded.options, **at_generation
-    ) != wanted.options
+    at_generation = replace(
+        loaded.options, preview_every=wanted.options.preview_every, vae_tiling=wanted.options.vae_tiling
+    )
+    return (loaded.model, loaded.transformer) != (wanted.model, wanted.transformer) or at_generation != wanted.options
 
 
 def _stamped(request: GenerationRequest, model: str) -> GenerationRequest:

@@ -1,4 +1,4 @@
 """The compressed-KV PixArt-Σ transformer: KV compression on diffusers, checkpoint conversion, safe loading.
 
-Import names from their modules; `app.model.catalog` and `app.model.kv_config` never import torch.
+Import names from their modules; `app.model.catalog` never imports torch.
 """

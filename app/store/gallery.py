@@ -41,10 +41,13 @@ ANNOTATIONS_FILE = "annotations.json"  # favourites, so a rebuilt index keeps th
 _BATCH = 500  # rows per transaction while reconciling
 
 
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26  # sqlite3 names them from Python 3.11 on, when it adds sqlite_errorcode
+
+
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
-        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
     return any(words in str(exc) for words in ("malformed", "not a database", "quick_check"))
 
 
@@ -286,7 +289,7 @@ class Gallery:
         except (StoreError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
             logger.warning("Skipped %s: not a readable image (%s)", path, exc)
             return None
-        mark = self._marks.get(relative) if isinstance(self._marks.get(relative), dict) else {}
+        mark: dict[str, Any] = self._marks[relative] if isinstance(self._marks.get(relative), dict) else {}
         favourite = bool(mark.get("favourite"))  # files from before version 2 may also hold "tags": ignored
         if imported.settings is not None and imported.settings.get("format") == OUR_CHUNK:
             created = imported.settings.get("created_at")

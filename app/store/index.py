@@ -164,8 +164,8 @@ class IndexRow:
         favourite: bool = False,
     ) -> IndexRow:
         """Columns from our settings JSON (GenerationResult.metadata()) or an imported image's settings."""
-        request = settings.get("request") if isinstance(settings.get("request"), dict) else {}
-        shown = settings.get("fields") if isinstance(settings.get("fields"), dict) else {}
+        request: dict[str, Any] = settings["request"] if isinstance(settings.get("request"), dict) else {}
+        shown: dict[str, Any] = settings["fields"] if isinstance(settings.get("fields"), dict) else {}
         layers = settings.get("kv_compression_layers") or []
         kv = f"{len(layers)} layers R{settings.get('kv_compression_ratio', 1)}" if layers else ""
         return cls(
@@ -257,7 +257,7 @@ class GalleryIndex:
             for row in rows:
                 item_id = next(ids_iter) if ids_iter is not None else None
                 cursor = self._db.execute(sql, (item_id, *astuple(row)))
-                new_ids.append(int(cursor.lastrowid))
+                new_ids.append(int(cursor.lastrowid or 0))  # an INSERT always sets it
         return new_ids
 
     def insert(self, row: IndexRow, item_id: int | None = None) -> int:
@@ -320,7 +320,8 @@ class GalleryIndex:
             self._db.execute(f"UPDATE images SET {assignments} WHERE id = ?", [*columns.values(), item_id])
 
     def _item(self, row: tuple[Any, ...]) -> GalleryItem:
-        item_id, path, *middle, created_at, favourite, settings = row
+        item_id, path, prompt, negative, seed, steps, guidance, scheduler, width, height, model, model_hash = row[:12]
+        created_at, favourite, settings = row[12:]
         try:
             parsed = json.loads(settings)
         except ValueError:
@@ -328,7 +329,16 @@ class GalleryIndex:
         return GalleryItem(
             item_id,
             self.root / path,
-            *middle,
+            prompt,
+            negative,
+            seed,
+            steps,
+            guidance,
+            scheduler,
+            width,
+            height,
+            model,
+            model_hash,
             created_at=created_at,
             favourite=bool(favourite),
             settings=parsed if isinstance(parsed, dict) else {},

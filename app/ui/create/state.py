@@ -188,8 +188,8 @@ class GenerationSettings(QObject):
             return TargetSize(preset.width, preset.height, preset.dpi)
         if self.size_mode is SizeMode.CUSTOM:
             return TargetSize(self.custom_width, self.custom_height)
-        preset = aspect_preset(self.aspect)
-        width, height = size_for_aspect(preset.ratio_w, preset.ratio_h, self._tier_resolution())
+        aspect = aspect_preset(self.aspect)
+        width, height = size_for_aspect(aspect.ratio_w, aspect.ratio_h, self._tier_resolution())
         return TargetSize(width, height)
 
     def plan(self) -> SizePlan:
@@ -291,9 +291,9 @@ class GenerationSettings(QObject):
                 self.tier_scale = tier_scale
                 return
         for tier in tiers(self.native_resolution):
-            for preset in ASPECT_PRESETS:
-                if size_for_aspect(preset.ratio_w, preset.ratio_h, tier.resolution) == (width, height):
-                    self.aspect = preset.name
+            for aspect in ASPECT_PRESETS:
+                if size_for_aspect(aspect.ratio_w, aspect.ratio_h, tier.resolution) == (width, height):
+                    self.aspect = aspect.name
                     self.tier_scale = tier.scale
                     self.size_mode = SizeMode.ASPECT
                     return

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.core.request import MAX_TEXT_TOKENS
 from app.ui.widgets.background import run_in_background
+
+if TYPE_CHECKING:
+    from app.engine.token_counter import TokenCounter
 
 DEBOUNCE_MS = 200
 WARN_FRACTION = 0.9  # warn when the prompt uses 90% of the limit
@@ -20,7 +23,7 @@ class TokenMeter(QLabel):
 
     counted = Signal(object)  # the TokenCount shown
 
-    def __init__(self, counter_provider: Callable[[], Any], parent: QWidget | None = None) -> None:
+    def __init__(self, counter_provider: Callable[[], TokenCounter | None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("tokenMeter")
         self.setProperty("role", "hint")

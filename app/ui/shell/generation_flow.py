@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
@@ -22,6 +22,9 @@ from app.ui.gallery.gallery_model import GalleryModel
 from app.ui.settings.preferences import Preferences
 from app.ui.widgets.background import run_in_background
 
+if TYPE_CHECKING:
+    from app.engine.controller import EngineController
+
 log = logging.getLogger(__name__)
 
 
@@ -35,7 +38,7 @@ class GenerationFlow(QObject):
 
     def __init__(
         self,
-        controller: Any,
+        controller: EngineController,
         state: GenerationSettings,
         gallery_model: GalleryModel,
         history: PromptHistory,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox, QSizePolicy, QToolBar, QWidget
+from PySide6.QtWidgets import QMenu, QMessageBox, QSizePolicy, QToolBar, QToolButton, QWidget
 
 from app import __version__
 from app.ui.widgets.icons import icon
@@ -113,7 +113,9 @@ class WindowActions:
         toolbar.addWidget(spacer)
         for action in (self.fit, self.actual, self.zoom_out, self.zoom_in, self.full_screen):
             toolbar.addAction(action)
-            toolbar.widgetForAction(action).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+            button = toolbar.widgetForAction(action)
+            if isinstance(button, QToolButton):
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self._window.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         return toolbar
 
