@@ -152,7 +152,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *(argv or [])])
     app.setApplicationName("PixArt Studio")
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("pixart-studio")
+    QGuiApplication.setDesktopFileName("pixart-studio")  # a static member of the GUI application
     paths = AppPaths.from_environment().ensure()
     log_file = configure_logging(paths)
     studio = build_studio(paths)

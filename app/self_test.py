@@ -20,8 +20,8 @@ def _check_qt() -> str:
     from PySide6.QtWidgets import QApplication
 
     _app = QApplication.instance() or QApplication(["pixart-studio-self-test"])
-    readable = {bytes(f).decode() for f in QImageReader.supportedImageFormats()}
-    writable = {bytes(f).decode() for f in QImageWriter.supportedImageFormats()}
+    readable = {bytes(f.data()).decode() for f in QImageReader.supportedImageFormats()}
+    writable = {bytes(f.data()).decode() for f in QImageWriter.supportedImageFormats()}
     missing = [f for f in REQUIRED_IMAGE_FORMATS if f not in readable or f not in writable]
     if missing:
         raise RuntimeError(f"Qt image format plugins missing: {', '.join(missing)} (imageformats plugins not bundled)")

@@ -26,7 +26,6 @@ FAMILIES: dict[str, str] = {
     "memory": "benchmarks.memory_bench",
     "app": "benchmarks.app_bench",
     "limit": "benchmarks.limit_bench",
-    "train": "benchmarks.train_bench",
 }
 
 

@@ -19,7 +19,8 @@ import torch
 
 from app.core.engine_options import VaeTiling
 from app.core.errors import InsufficientMemoryError
-from app.engine.memory import vae_activation_bytes, vae_tiled_activation_bytes
+from app.core.memory_estimate import vae_activation_bytes, vae_tiled_activation_bytes
+from app.engine.memory import element_size
 from app.engine.vae_decode import OVERLAP_LATENTS, TILE_LATENTS, decode_latents
 from benchmarks.harness import Context, Row, in_memory_units
 from benchmarks.models import random_vae
@@ -76,10 +77,12 @@ def decode_once(case: DecodeCase, device: torch.device, dtype: torch.dtype, smok
     latent = case.side // VAE_FACTOR
     latents = torch.randn(1, 4, latent, latent, generator=torch.Generator().manual_seed(0)).to(device, dtype)
     tiling = VaeTiling.ON if case.tiled else VaeTiling.OFF
+    channels, size = tuple(vae.config.block_out_channels), element_size(dtype)
     if case.tiled:
-        estimate = vae_tiled_activation_bytes(vae, case.side, case.side, case.tile * VAE_FACTOR, dtype, device)
+        tile = case.tile * VAE_FACTOR
+        estimate = vae_tiled_activation_bytes(channels, case.side, case.side, tile, size, device.type)
     else:
-        estimate = vae_activation_bytes(vae, case.side, case.side, dtype, device)
+        estimate = vae_activation_bytes(channels, case.side, case.side, size, device.type)
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()

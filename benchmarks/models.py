@@ -9,8 +9,8 @@ import torch
 from diffusers import AutoencoderKL, PixArtTransformer2DModel
 from transformers import T5Config, T5EncoderModel
 
+from app.core.model_info import ModelInfo, ModelSource
 from app.core.resources import demo_model_dir
-from app.model.catalog import ModelInfo
 from app.model.loading import PixArtComponents
 from benchmarks.harness import Context
 
@@ -171,7 +171,7 @@ def xl_components(ctx: Context) -> PixArtComponents:
         kv_config=None,
         size_bytes=0,
         num_layers=SIGMA_XL_CONFIG["num_layers"],
-        source="folder",
+        source=ModelSource.FOLDER,
     )
     components = PixArtComponents(
         tokenizer=build_tokenizer(folder / "tokenizer"),

@@ -1,7 +1,7 @@
 """A batched DPM-Solver++ sampler on precomputed prompt embeddings, for fast evaluation during training.
 
-It follows diffusers' PixArtSigmaPipeline step for step (per-image CPU noise from the seed, classifier-free
-guidance on all output channels, then the learned-sigma half dropped), so its images match the app's engine.
+It runs the engine's own denoising loop on a batch (per-image CPU noise from the seed, the negative prompt's
+embeddings stacked before the prompts' as the engine stacks them), so its images are the app's.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from diffusers import AutoencoderKL, PixArtTransformer2DModel
 
+from app.engine.denoise import Conditioning, denoise
 from demo_training.architecture import VAE_SCALE, sampling_scheduler
 
 
@@ -33,17 +34,14 @@ def sample_images(
     scheduler.set_timesteps(steps)
     latents = latents * scheduler.init_noise_sigma  # (N, 4, h, w)
     uncond_emb, uncond_mask = uncond  # (1, L, d), (1, L)
-    context = torch.cat([uncond_emb.expand(count, -1, -1), embeddings])  # (2N, L, d)
-    context_mask = torch.cat([uncond_mask.expand(count, -1), masks])  # (2N, L)
-    for t in scheduler.timesteps:
-        model_input = scheduler.scale_model_input(torch.cat([latents, latents]), t)  # (2N, 4, h, w)
-        timestep = t.expand(2 * count)
-        output = transformer(
-            model_input, encoder_hidden_states=context, encoder_attention_mask=context_mask, timestep=timestep
-        ).sample  # (2N, 8, h, w)
-        out_uncond, out_cond = output.chunk(2)
-        guided = out_uncond + guidance_scale * (out_cond - out_uncond)  # (N, 8, h, w)
-        epsilon = guided.chunk(2, dim=1)[0]  # (N, 4, h, w): the learned sigma is not used by DPM-Solver
-        latents = scheduler.step(epsilon, t, latents).prev_sample
+    cond = Conditioning(embeddings, masks, guidance_scale)  # (N, L, d), (N, L) without guidance
+    if cond.guided:
+        cond = Conditioning(
+            torch.cat([uncond_emb.expand(count, -1, -1), embeddings]),  # (2N, L, d): all negatives, then all prompts
+            torch.cat([uncond_mask.expand(count, -1), masks]),  # (2N, L)
+            guidance_scale,
+        )
+    # DPM-Solver++ draws no noise while stepping, so the generator only satisfies the loop's signature.
+    latents = denoise(transformer, scheduler, latents, scheduler.timesteps, cond, torch.Generator("cpu"))
     pixels = [vae.decode(latents[i : i + 32] / vae.config.scaling_factor).sample for i in range(0, count, 32)]
     return torch.cat(pixels).clamp(-1, 1)

@@ -39,7 +39,7 @@ RESTART_SEED = 5  # batches and noise of stage 2's second cycle, +1 per later on
 @dataclass(frozen=True)
 class TrainSettings:
     """Everything that sizes a train-demo run. The defaults are the recipe that made the shipped model within the hour
-    (docs/demo-model.md, "One hour"); TWO_HOURS is the recipe before it, QUICK the same pipeline in miniature."""
+    (docs/demo-model.md); QUICK is the same pipeline in miniature."""
 
     vae_steps: int = 3000  # 600 steps left the round trip at 67 % of colors right; 2 000 reach 95 %
     vae_batch: int = 16
@@ -59,7 +59,7 @@ class TrainSettings:
     # 800 more steps with decay reached color 93.5 % / shape 65.7 % on validation vs 90.7 % / 57.4 % at a constant rate.
     stage2_cooldown: int = 2625
     # Then more cycles, each from the previous one's EMA: fresh optimizer, warm-up, constant, the same cool-down
-    # (TWO_HOURS runs two more).
+    # (the recipe before 1 Dec ran two more of 2 000 steps; QUICK runs two, so the code path stays tested).
     stage2_restarts: tuple[int, ...] = ()
     # How often stages 1 and 2 see each shape, relative to each other (None: uniformly). The models learn triangles
     # early but draw squares and circles as the same rounded blob for most of training.
@@ -87,11 +87,6 @@ class TrainSettings:
     # Moves every random stream of the run (initialisations, drawn images, batches, noise); 0 is the recipe's own.
     # Another seed is a fresh run of the same recipe, which shows how much its results vary from run to run.
     seed: int = 0
-    # Single-thread processes that share each transformer batch (stages 1 and 2, the control); 1 trains in this
-    # process with its torch threads. The model is the same up to float rounding either way. In two whole runs on the
-    # 2-core EPYC, two processes gained about 2-3 % (stage 1 641 s against 658 s with one process and two threads,
-    # stage 2 0.57 s per step against 0.58), less than the 1.12x of one stage-2 step benchmarked alone.
-    processes: int = 1
 
 
 QUICK = replace(
@@ -115,23 +110,6 @@ QUICK = replace(
     guidance_items=9,
     width=32,
     layers=2,
-)
-
-# The recipe before 1 Dec (`train-demo --two-hours`): three stage-2 cycles of 48 (2 800 + 2 000 + 2 000 steps), a
-# longer stage 1 and decoder refinement, uniform shapes. About 2 hours on the 2-core EPYC; it made the model shipped
-# until 1 Dec (96.8 / 100 / 93.5 / 81.5 %), and its fresh runs scored shape 75.9-83.3 % (docs/demo-model.md).
-TWO_HOURS = replace(
-    TrainSettings(),
-    decoder_steps=1200,
-    stage1_steps=4000,
-    stage1_cooldown=0,
-    stage2_steps=2800,
-    stage2_cooldown=1000,
-    stage2_restarts=(2000, 2000),
-    shape_odds=None,
-    shape_cell_weight=0.0,
-    batch=48,
-    guidance_items=BENCH_SIZE,
 )
 
 
@@ -206,7 +184,7 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     schedule = Schedule(
         steps=settings.stage1_steps, batch=settings.stage1_batch, lr=settings.lr, cooldown=settings.stage1_cooldown
     )
-    weak, _ = train_transformer(weak, [low], [1.0], table, schedule, None, log, "stage1", stream(1), settings.processes)
+    weak, _ = train_transformer(weak, [low], [1.0], table, schedule, None, log, "stage1", stream(1))
     t = lap("stage1", t)
 
     # 5. Stage 2, "strong": from stage 1, native bins, KV compression on the deeper half (average init).
@@ -222,9 +200,7 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     )
     restarts = [(replace(schedule, steps=n), stream(RESTART_SEED + i)) for i, n in enumerate(settings.stage2_restarts)]
     cycles = [(schedule, stream(0)), *restarts]
-    strong, strong_curve = train_in_cycles(
-        strong, high, list(STAGE2_WEIGHTS), table, cycles, evaluate, log, "stage2", settings.processes
-    )
+    strong, strong_curve = train_in_cycles(strong, high, list(STAGE2_WEIGHTS), table, cycles, evaluate, log, "stage2")
     t = lap("stage2", t)
 
     # 6. Control: stage 2's setup from scratch, same steps.
@@ -232,9 +208,7 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
     if settings.run_control:
         control = build_transformer(NATIVE_RESOLUTION, settings.width, settings.layers, seed=stream(1))
         apply_kv_compression(control, kv_layers(settings.layers))
-        _, control_curve = train_in_cycles(
-            control, high, list(STAGE2_WEIGHTS), table, cycles, evaluate, log, "control", settings.processes
-        )
+        _, control_curve = train_in_cycles(control, high, list(STAGE2_WEIGHTS), table, cycles, evaluate, log, "control")
         t = lap("control", t)
 
     # 7. The guidance studio.json recommends, chosen on validation items. Then export.

@@ -13,7 +13,6 @@ from diffusers.training_utils import compute_snr
 
 from demo_training.architecture import training_scheduler
 from demo_training.data import LatentSet
-from demo_training.data_parallel import Shard, average_gradients, run_data_parallel
 
 CAPTION_DROPOUT = 0.1  # the unconditional branch that classifier-free guidance needs
 # The object covers a few latent cells; unweighted, the loss is all background and objects come last.
@@ -103,43 +102,8 @@ def train_transformer(
     log: Callable[[str], None],
     name: str,
     seed: int = 0,
-    processes: int = 1,
 ) -> tuple[PixArtTransformer2DModel, Curve]:
-    """Train `model` in place; returns its EMA copy (what is evaluated and shipped) and the DemoBench curve.
-
-    With `processes` > 1 every batch is split over that many single-thread processes (`data_parallel.py`); the
-    result is the single-process one up to float rounding. This process logs and evaluates.
-    """
-    if processes == 1:
-        return _train(model, sets, weights, prompts, schedule, evaluate, log, name, seed)
-    if schedule.batch % processes:
-        raise ValueError(f"{name}: a batch of {schedule.batch} cannot be split evenly over {processes} processes")
-    return run_data_parallel(
-        lambda shard: _train(model, sets, weights, prompts, schedule, evaluate, log, name, seed, shard),
-        _train,
-        (model, sets, weights, prompts, schedule, None, _quiet, name, seed),
-        processes,
-    )
-
-
-def _quiet(message: str) -> None:
-    """The log of a helper process: only the main process reports."""
-
-
-def _train(
-    model: PixArtTransformer2DModel,
-    sets: list[LatentSet],
-    weights: list[float],
-    prompts: PromptTable,
-    schedule: Schedule,
-    evaluate: Callable[[PixArtTransformer2DModel], dict[str, float]] | None,
-    log: Callable[[str], None],
-    name: str,
-    seed: int,
-    shard: Shard | None = None,
-) -> tuple[PixArtTransformer2DModel, Curve]:
-    """The training loop of `train_transformer`, on this process's share of each batch when `shard` is given."""
-    share = shard.share(schedule.batch) if shard is not None else slice(None)
+    """Train `model` in place; returns its EMA copy (what is evaluated and shipped) and the DemoBench curve."""
     noise_schedule = training_scheduler()
     timestep_weights = noise_level_weights(noise_schedule)
     generator = torch.Generator().manual_seed(seed)
@@ -167,9 +131,6 @@ def _train(
         prompt_ids[dropped] = prompts.empty_id
         timesteps = stratified_timesteps(schedule.batch, noise_schedule.config.num_train_timesteps, generator)
         noise = torch.randn(clean.shape, generator=generator)
-        # Every process draws the whole batch (the same generator, the same draws) and keeps its share of it.
-        batch = (clean, prompt_ids, timesteps, noise, cell_weights)
-        clean, prompt_ids, timesteps, noise, cell_weights = (tensor[share] for tensor in batch)
         noisy = noise_schedule.add_noise(clean, noise, timesteps)
         output = model(
             noisy,
@@ -183,8 +144,6 @@ def _train(
             group["lr"] = schedule.lr * learning_rate_factor(schedule, step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if shard is not None:  # equal shares: the mean of their mean losses is the batch's
-            loss = average_gradients(params, loss, shard)
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         decay = min(schedule.ema_decay, (1 + step) / (10 + step))  # short warm-up so early EMA is not the init
@@ -216,7 +175,6 @@ def train_in_cycles(
     evaluate: Callable[[PixArtTransformer2DModel], dict[str, float]] | None,
     log: Callable[[str], None],
     name: str,
-    processes: int = 1,
 ) -> tuple[PixArtTransformer2DModel, Curve]:
     """`train_transformer` once per (schedule, seed): each cycle starts from the previous one's EMA with a fresh
     optimizer, warm-up and cool-down (a warm restart). Returns the last EMA and one curve over all the steps."""
@@ -227,7 +185,7 @@ def train_in_cycles(
             schedule = replace(schedule, eval_at_start=False)
             model.requires_grad_(True)  # an EMA copy comes back frozen
         label = name if index == 0 else f"{name} cycle {index + 1}"
-        model, part = train_transformer(model, sets, weights, prompts, schedule, evaluate, log, label, seed, processes)
+        model, part = train_transformer(model, sets, weights, prompts, schedule, evaluate, log, label, seed)
         curve.steps += [done + step for step in part.steps]
         curve.scores += part.scores
         curve.train_seconds += part.train_seconds

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from app.core.errors import InvalidRequestError, ModelLoadError, StudioError
-from app.core.request import GenerationRequest, KVCompressionMode
+from app.core.request import MAX_GUIDANCE_SCALE, MAX_STEPS, GenerationRequest, KVCompressionMode
 from app.core.resources import DEMO_MODEL_NAME
 from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName, default_guidance
 from app.core.sizes import aspect_ratio_bins, parse_aspect, size_for_aspect, tiers, validate_size
@@ -32,11 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=int, help="output height in pixels (with --width)")
     parser.add_argument("--aspect", help="aspect ratio such as 16:9, sized by the model's bins at --tier")
     parser.add_argument("--tier", help="size tier of the model, e.g. 512, 1k, 2k, 4k (or 0.5x, 1x, 2x, 4x)")
-    parser.add_argument("--steps", type=int, help="denoising steps (default: the scheduler's)")
+    parser.add_argument("--steps", type=int, help=f"denoising steps, 1 to {MAX_STEPS} (default: the scheduler's)")
     parser.add_argument(
         "--guidance",
         type=float,
-        help="classifier-free guidance scale (default: the model's recommendation, else the scheduler's)",
+        help=f"classifier-free guidance scale, 0 to {MAX_GUIDANCE_SCALE:g} (default: the model's recommendation, else "
+        "the scheduler's)",
     )
     parser.add_argument("--seed", type=int, help="seed of the first image (default: random); a batch adds 1 per image")
     parser.add_argument("--scheduler", default=DEFAULT_SCHEDULER.value, help="one of: " + _scheduler_names())
@@ -134,10 +135,11 @@ def _resolve(model: str, what: str) -> str | Path:
 
 def _native_resolution(path: str | Path) -> int:
     """The model's native resolution from its config files; 0 when they do not say (checkpoints) or are broken."""
+    from app.core.model_info import ModelSource
     from app.model.catalog import model_info
 
     try:
-        return model_info(Path(path), "folder").native_resolution
+        return model_info(Path(path), ModelSource.FOLDER).native_resolution
     except ModelLoadError:  # a broken model is reported by the load itself, as a run-time failure
         return 0
 

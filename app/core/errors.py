@@ -27,3 +27,12 @@ class GenerationFailedError(StudioError):
 
 class StoreError(StudioError):
     """The gallery store could not save, read or index an image."""
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether an error means the device or the machine ran out of memory (torch's, CUDA's, MPS's or Python's)."""
+    return (
+        isinstance(error, MemoryError)
+        or type(error).__name__ == "OutOfMemoryError"  # torch.cuda.OutOfMemoryError, without importing torch
+        or "out of memory" in str(error).lower()
+    )

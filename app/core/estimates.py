@@ -1,91 +1,148 @@
-"""Rough time and memory estimates for a planned size, calibrated by the jobs this machine has run."""
+"""How long a planned job takes, from the per-step and per-pixel rates measured on this machine; size formats."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from app.core.engine_options import Precision, VaeTiling
-from app.core.request import GenerationRequest, KVCompressionMode
-from app.core.sizes import GenerationPath, SizePlan, plan_size
+from app.core.memory_estimate import MemoryProfile, kv_compression_active
+from app.core.request import KVCompressionMode
+from app.core.sizes import GenerationPath, SizePlan
 
-# PixArt-Σ XL/2: hidden size 1152, patch 2 on a VAE with 8× downsampling, so one token per 16×16 pixels.
-_HIDDEN = 1152
-_PIXELS_PER_TOKEN = 16 * 16
-_VAE_CHANNELS = 128  # widest decoder block at full resolution; it sets the decode peak
-_VAE_TILE = 512
-_SMOOTHING = 0.5  # weight of the newest measurement in the running speed estimate
+# A rate averages the last jobs of its kind with this weight at most, so one odd job moves it by a sixth.
+_AVERAGED_JOBS = 6
+# For a kind of job this machine has not run yet, the time is shown as this band around another kind's rate: the
+# paths differ by their extra passes (refine decodes, upscales and encodes its base image; direct compresses).
+_UNMEASURED_BAND = (0.5, 2.0)
 
 
 @dataclass(frozen=True)
-class Estimate:
-    """Expected seconds (None until a job has been timed here) and peak working memory in bytes."""
+class Rate:
+    """Measured cost of one kind of job: seconds per sampling work unit, and per megapixel decoded and saved."""
 
-    seconds: float | None
-    memory_bytes: int
+    sampling_s_per_unit: float
+    finish_s_per_megapixel: float
+    jobs: int = 1
+
+    def blend(self, other: Rate) -> Rate:
+        """This rate with one more measurement averaged in (a running mean over the last jobs)."""
+        weight = 1 / min(self.jobs + 1, _AVERAGED_JOBS)
+        return Rate(
+            (1 - weight) * self.sampling_s_per_unit + weight * other.sampling_s_per_unit,
+            (1 - weight) * self.finish_s_per_megapixel + weight * other.finish_s_per_megapixel,
+            self.jobs + 1,
+        )
 
 
-def _tokens(width: int, height: int) -> int:
-    return max(1, (width * height) // _PIXELS_PER_TOKEN)
+@dataclass(frozen=True)
+class TimeEstimate:
+    """Expected seconds: one value once this kind of job was measured here, else a band from another kind."""
+
+    low_s: float
+    high_s: float
+
+    @property
+    def measured(self) -> bool:
+        """Whether the estimate comes from jobs of the same kind."""
+        return self.low_s == self.high_s
+
+    def __str__(self) -> str:
+        if self.measured:
+            return f"≈ {format_duration(self.low_s)}"
+        return f"≈ {format_duration(self.low_s)} – {format_duration(self.high_s)}"
 
 
-def _step_units(width: int, height: int, compressed: bool) -> float:
+def _step_units(width: int, height: int, patch_pixels: int, hidden: int, compressed: bool) -> float:
     # Per token and layer: the linear layers cost ~28·d², attention ~4·N_kv·d; compression quarters N_kv.
-    tokens = _tokens(width, height)
+    tokens = max(1, (width * height) // (patch_pixels * patch_pixels))
     kv_tokens = tokens / 4 if compressed else tokens
-    return tokens * (28 * _HIDDEN + 4 * kv_tokens) / 1e9
+    return tokens * (28 * hidden + 4 * kv_tokens) * hidden / 1e12
 
 
-def _compressed(mode: KVCompressionMode, width: int, height: int, native: int) -> bool:
-    if mode is KVCompressionMode.AUTO:
-        return width * height > native * native
-    return mode is KVCompressionMode.ON
-
-
-def work_units(plan: SizePlan, steps: int, kv: KVCompressionMode, refine_strength: float, batch: int = 1) -> float:
-    """Machine-independent cost of a job: sampling steps weighted by tokens and attention size."""
-    native = int(plan.tier.resolution / plan.tier.scale)
-    sampled = _step_units(plan.width, plan.height, _compressed(kv, plan.width, plan.height, native))
+def work_units(
+    profile: MemoryProfile, plan: SizePlan, steps: int, kv: KVCompressionMode, refine_strength: float
+) -> float:
+    """Machine-independent sampling cost of one image: steps weighted by tokens and attention size."""
+    hidden, trained = profile.shape.hidden_size, profile.has_trained_kv_weights
+    patch = profile.shape.patch_size * profile.shape.vae_scale
+    compressed = kv_compression_active(kv, plan.path, trained)
+    sampled = _step_units(plan.width, plan.height, patch, hidden, compressed)
     if plan.path is GenerationPath.REFINE:
-        base = _step_units(plan.base_width, plan.base_height, False)
-        return batch * steps * (base + refine_strength * sampled)
-    return batch * steps * sampled
+        base_compressed = kv_compression_active(kv, GenerationPath.NATIVE, trained)
+        base = _step_units(plan.base_width, plan.base_height, patch, hidden, base_compressed)
+        return steps * base + max(1, int(steps * refine_strength)) * sampled
+    return steps * sampled
 
 
-def request_units(request: GenerationRequest, native_resolution: int) -> float:
-    """work_units for a finished or queued request."""
-    plan = plan_size(request.width, request.height, native_resolution, request.high_res, request.tier_scale)
-    return work_units(plan, request.steps, request.kv_compression, request.refine_strength, request.batch_size)
+def finish_megapixels(plan: SizePlan) -> float:
+    """Pixels decoded and resized (sampled) plus pixels encoded and written (final), in megapixels."""
+    return (plan.width * plan.height + plan.target_width * plan.target_height) / 1e6
 
 
-def update_speed(previous: float | None, elapsed_s: float, units: float) -> float | None:
-    """Blend a finished job's measured seconds per unit into the running estimate."""
-    if units <= 0 or elapsed_s <= 0:
-        return previous
-    measured = elapsed_s / units
-    return measured if previous is None else (1 - _SMOOTHING) * previous + _SMOOTHING * measured
+@dataclass(frozen=True)
+class MeasuredRates:
+    """Rates by kind of job (device, precision, architecture and path), learnt from the images made here."""
 
+    rates: dict[str, Rate]
 
-def estimate(
-    plan: SizePlan,
-    steps: int,
-    kv: KVCompressionMode,
-    refine_strength: float,
-    seconds_per_unit: float | None,
-    precision: Precision = Precision.AUTO,
-    vae_tiling: VaeTiling = VaeTiling.AUTO,
-    batch: int = 1,
-) -> Estimate:
-    """Time from the measured speed, and activation plus VAE-decode memory (weights not included)."""
-    units = work_units(plan, steps, kv, refine_strength, batch)
-    seconds = units * seconds_per_unit if seconds_per_unit is not None else None
-    bytes_per_value = 4 if precision is Precision.FP32 else 2
-    # Classifier-free guidance doubles the batch; ~12 hidden-sized buffers are alive per block.
-    activations = 2 * _tokens(plan.width, plan.height) * _HIDDEN * bytes_per_value * 12
-    decode_pixels = plan.target_width * plan.target_height
-    if vae_tiling is VaeTiling.ON or (vae_tiling is VaeTiling.AUTO and decode_pixels > 2048 * 2048):
-        decode_pixels = min(decode_pixels, _VAE_TILE * _VAE_TILE)
-    decode = decode_pixels * _VAE_CHANNELS * bytes_per_value * 3
-    return Estimate(seconds, int(max(activations, decode)))
+    @staticmethod
+    def key(profile: MemoryProfile, path: GenerationPath) -> str:
+        """The kind of job whose rates carry over: same speed key and same path."""
+        return f"{profile.speed_key}/{path.value}"
+
+    def measured(
+        self, profile: MemoryProfile, path: GenerationPath, sampling_s: float, units: float, finish_s: float, mp: float
+    ) -> MeasuredRates:
+        """These rates with one image's sampling seconds (over `units`) and finish seconds (over `mp`) added."""
+        if units <= 0 or mp <= 0 or sampling_s <= 0 or finish_s < 0:
+            return self
+        sample = Rate(sampling_s / units, finish_s / mp)
+        key = self.key(profile, path)
+        previous = self.rates.get(key)
+        return replace(self, rates={**self.rates, key: previous.blend(sample) if previous else sample})
+
+    def estimate(
+        self,
+        profile: MemoryProfile,
+        plan: SizePlan,
+        steps: int,
+        kv: KVCompressionMode,
+        refine_strength: float,
+        batch: int = 1,
+    ) -> TimeEstimate | None:
+        """Seconds for the whole job; a band while only other paths were measured; None before any was."""
+        rate = self.rates.get(self.key(profile, plan.path))
+        low, high = 1.0, 1.0
+        if rate is None:
+            others = [r for path in GenerationPath if (r := self.rates.get(self.key(profile, path))) is not None]
+            if not others:
+                return None
+            rate = max(others, key=lambda r: r.jobs)
+            low, high = _UNMEASURED_BAND
+        one = (
+            work_units(profile, plan, steps, kv, refine_strength) * rate.sampling_s_per_unit
+            + finish_megapixels(plan) * rate.finish_s_per_megapixel
+        )
+        return TimeEstimate(low * one * batch, high * one * batch)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the settings file."""
+        return {k: [r.sampling_s_per_unit, r.finish_s_per_megapixel, r.jobs] for k, r in self.rates.items()}
+
+    @classmethod
+    def from_dict(cls, data: object) -> MeasuredRates:
+        """Rates read back from the settings file; entries that are not three positive numbers are dropped."""
+        rates = {}
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if (
+                    isinstance(key, str)
+                    and isinstance(value, list)
+                    and len(value) == 3
+                    and all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in value)
+                ):
+                    rates[key] = Rate(float(value[0]), float(value[1]), max(1, int(value[2])))
+        return cls(rates)
 
 
 def format_duration(seconds: float) -> str:

@@ -20,14 +20,20 @@ MAX_STEPS = 1000
 MAX_BATCH = 16
 MAX_PROMPT_CHARS = 20_000
 MAX_GUIDANCE_SCALE = 50.0
+MAX_TEXT_TOKENS = 300  # PixArt-Σ's T5 sequence length (max_sequence_length), the </s> included
 
 
 class KVCompressionMode(str, Enum):
-    """Whether self-attention keys and values are compressed 2×2 (auto: above native size)."""
+    """Whether self-attention keys and values are compressed (auto: when trained with it, or above native size)."""
 
     AUTO = "auto"
     ON = "on"
     OFF = "off"
+
+
+def is_control(char: str) -> bool:
+    """Whether a character is invisible control (C0/C1, format, surrogate or private use) that text never keeps."""
+    return unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co")
 
 
 def clean_text(text: str) -> str:
@@ -36,7 +42,7 @@ def clean_text(text: str) -> str:
     for char in text:
         if char in "\n\t\r":
             kept.append(" ")
-        elif unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co"):
+        elif not is_control(char):
             kept.append(char)
     return " ".join("".join(kept).split())
 

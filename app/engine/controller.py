@@ -19,13 +19,14 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 from app.core.downloads import DownloadProgress
 from app.core.engine_options import EngineOptions
 from app.core.errors import ModelLoadError
+from app.core.model_info import ModelInfo
 from app.core.paths import AppPaths
 from app.core.request import GenerationRequest
 from app.core.resources import DEMO_MODEL_NAME
 from app.engine.jobs import JobInfo, JobProgress, ModelState, ModelStatus
 from app.engine.token_counter import TokenCounter
 from app.engine.worker import EngineConfig, EngineWorker, JobQueue
-from app.model.catalog import ModelInfo, list_models, recommended_guidance, resolve_model_path
+from app.model.catalog import list_models, recommended_guidance, resolve_model_path
 from app.model.hub_download import download_model
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class EngineController(QObject):
 
     @property
     def running_job(self) -> JobInfo | None:
-        """The job being run, if any."""
+        """The job being run, if any (the quit question and the saved queue name it)."""
         return self._queue.running()
 
     @property

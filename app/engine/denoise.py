@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from diffusers import PixArtTransformer2DModel
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
-from torch import nn
 
 from app.core.errors import GenerationCancelledError, GenerationFailedError
 from app.engine.prompt_encoding import EncodedText
@@ -65,7 +65,7 @@ def check_finite(tensor: torch.Tensor, what: str) -> None:
 
 @torch.no_grad()
 def denoise(
-    transformer: nn.Module,
+    transformer: PixArtTransformer2DModel,
     scheduler: SchedulerMixin,
     latents: torch.Tensor,
     timesteps: torch.Tensor,

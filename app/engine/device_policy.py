@@ -124,7 +124,7 @@ def _windows_memory() -> tuple[int, int]:
 
     status = _Status()
     status.length = ctypes.sizeof(_Status)
-    ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status))  # type: ignore[attr-defined]
+    ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status))  # type: ignore[attr-defined, unused-ignore]  # Windows only
     return int(status.total_phys), int(status.avail_phys)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from app.core.memory_estimate import MemoryProfile
 from app.core.request import GenerationRequest, GenerationResult
 
 if TYPE_CHECKING:
@@ -70,3 +71,4 @@ class ModelStatus:
     is_demo: bool = False
     name: str = ""
     guidance_scale: float | None = None  # the model's recommended guidance; None: the sampler's default
+    memory_profile: MemoryProfile | None = None  # what the window's estimate needs; set once ready

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from torch import nn
+from diffusers import PixArtTransformer2DModel
 
+from app.core.memory_estimate import kv_compression_active
 from app.core.request import KVCompressionMode
 from app.core.sizes import GenerationPath
 from app.model.kv_compression import (
@@ -16,7 +17,7 @@ from app.model.kv_compression import (
 
 
 def choose_kv_compression(
-    mode: KVCompressionMode, path: GenerationPath, transformer: nn.Module, has_trained_weights: bool
+    mode: KVCompressionMode, path: GenerationPath, transformer: PixArtTransformer2DModel, has_trained_weights: bool
 ) -> KVCompressionConfig | None:
     """The compression a pass should use, or None for plain attention.
 
@@ -24,18 +25,22 @@ def choose_kv_compression(
     conv at its averaging init, on the released layers). On forces it; off never compresses. A configuration the
     model brought with it wins over the released one.
     """
-    if mode is KVCompressionMode.OFF:
+    if not kv_compression_active(mode, path, has_trained_weights):
         return None
-    above_native = path in (GenerationPath.DIRECT, GenerationPath.REFINE)
-    if mode is KVCompressionMode.AUTO and not (has_trained_weights or above_native):
-        return None
+    return compression_when_on(transformer)
+
+
+def compression_when_on(transformer: PixArtTransformer2DModel) -> KVCompressionConfig:
+    """The compression a compressing pass installs: the model's own when it brought one, else the released one."""
     installed = kv_compression_of(transformer)
     if installed is not None and installed.is_active:
         return installed
     return released_config(len(transformer.transformer_blocks))
 
 
-def activate_kv_compression(transformer: nn.Module, config: KVCompressionConfig | None) -> tuple[tuple[int, ...], int]:
+def activate_kv_compression(
+    transformer: PixArtTransformer2DModel, config: KVCompressionConfig | None
+) -> tuple[tuple[int, ...], int]:
     """Put `config` in effect on the transformer; returns (layers, ratio) as recorded in a result."""
     if config is None or not config.is_active:
         set_kv_compression_enabled(transformer, False)

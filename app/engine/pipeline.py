@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from collections.abc import Callable
@@ -18,23 +17,17 @@ from app.core.errors import (
     InvalidRequestError,
     ModelLoadError,
     StudioError,
+    is_out_of_memory,
 )
-from app.core.request import MAX_SEED, GenerationRequest, GenerationResult
+from app.core.memory_estimate import USABLE_FRACTION, MemoryEstimate, MemoryProfile, estimate_memory
+from app.core.model_info import ModelInfo
+from app.core.request import MAX_SEED, MAX_TEXT_TOKENS, GenerationRequest, GenerationResult
 from app.core.sizes import GenerationPath, SizePlan, plan_size
 from app.engine.denoise import Conditioning, check_finite, denoise
 from app.engine.device_policy import device_free_memory, resolve_placement
 from app.engine.images import resize_and_crop, to_pil, upscale
-from app.engine.kv_policy import activate_kv_compression, choose_kv_compression
-from app.engine.memory import (
-    USABLE_FRACTION,
-    MemoryEstimate,
-    check_fits,
-    module_bytes,
-    suggestions,
-    transformer_activation_bytes,
-    vae_activation_bytes,
-    vae_tiled_activation_bytes,
-)
+from app.engine.kv_policy import activate_kv_compression, choose_kv_compression, compression_when_on
+from app.engine.memory import check_fits, element_size, model_shape, module_bytes, suggestions
 from app.engine.previews import (
     MAX_LINEAR_ERROR,
     decode_previews_instead,
@@ -43,10 +36,11 @@ from app.engine.previews import (
     preview_image,
 )
 from app.engine.progress import ProgressClock, StepProgress
-from app.engine.prompt_encoding import MAX_TOKENS, EncodedText, PromptEncoder
+from app.engine.prompt_encoding import EncodedText, PromptEncoder
 from app.engine.schedulers import img2img_timesteps, make_scheduler
-from app.engine.vae_decode import TILE_LATENTS, decode_latents, encode_image, should_tile, vae_scale_factor
-from app.model.loading import ModelInfo, PixArtComponents, load_pipeline_components, model_hash, resolve_model_path
+from app.engine.vae_decode import decode_latents, encode_image, vae_scale_factor
+from app.model.device_memory import free_cached_memory
+from app.model.loading import PixArtComponents, load_pipeline_components, model_hash, resolve_model_path
 
 __all__ = ["Pipeline", "StepProgress"]
 
@@ -133,33 +127,35 @@ class Pipeline:
         """How the request's size is made by this model (bin, tier and path)."""
         return plan_size(request.width, request.height, self.native_resolution, request.high_res, request.tier_scale)
 
+    @property
+    def memory_profile(self) -> MemoryProfile:
+        """What this model's job memory depends on, for the core estimate (the window gets the same)."""
+        transformer, vae = self.components.transformer, self.components.vae
+        return MemoryProfile(
+            shape=model_shape(transformer, vae),
+            device_type=self._device.type,
+            element_size=element_size(self._dtype),
+            vae_element_size=element_size(vae.dtype),
+            kv_ratio=compression_when_on(transformer).ratio,
+            has_trained_kv_weights=self.info.has_trained_kv_weights,
+        )
+
     def estimate(self, request: GenerationRequest) -> MemoryEstimate:
         """Expected memory of one image of `request` on the device, by phase."""
-        plan = self.plan(request)
-        transformer, vae = self.components.transformer, self.components.vae
-        factor = vae_scale_factor(vae)
-        batch = 2 if request.guidance_scale > 1.0 else 1
-        compressed = choose_kv_compression(
-            request.kv_compression, plan.path, transformer, self.info.has_trained_kv_weights
-        )
-        ratio = compressed.ratio if compressed else 1
-        sampling = transformer_activation_bytes(
-            transformer, plan.height // factor, plan.width // factor, batch, self._dtype, self._device, ratio
-        )
-        tiled = should_tile(vae, plan.height, plan.width, self.options.vae_tiling, None)
-        if tiled:
-            tile_pixels = TILE_LATENTS * factor
-            decode = vae_tiled_activation_bytes(vae, plan.height, plan.width, tile_pixels, vae.dtype, self._device)
-        else:
-            decode = vae_activation_bytes(vae, plan.height, plan.width, vae.dtype, self._device)
+        components = self.components
         weights = sum(
-            module_bytes(m, self._device) for m in (transformer, vae, self.components.text_encoder) if m is not None
+            module_bytes(m, self._device)
+            for m in (components.transformer, components.vae, components.text_encoder)
+            if m is not None
         )
-        return MemoryEstimate(weights, sampling, decode, tiled)
-
-    def estimate_peak_memory(self, request: GenerationRequest) -> int:
-        """Bytes the device must hold at the job's peak: resident weights plus its largest phase."""
-        return self.estimate(request).peak
+        return estimate_memory(
+            self.memory_profile,
+            self.plan(request),
+            request.guidance_scale,
+            request.kv_compression,
+            self.options.vae_tiling,
+            weights,
+        )
 
     def generate(
         self,
@@ -184,8 +180,8 @@ class Pipeline:
             return self._generate(request, on_step, cancel_event, on_result)
         except StudioError as error:
             failure: StudioError = type(error)(str(error))
-        except RuntimeError as error:  # torch.cuda.OutOfMemoryError is one
-            if "out of memory" not in str(error).lower():
+        except (RuntimeError, MemoryError) as error:  # torch.cuda.OutOfMemoryError is a RuntimeError
+            if not is_out_of_memory(error):
                 raise
             tips = ", or ".join(suggestions(self.plan(request), self.native_resolution, self.options.vae_tiling, False))
             failure = InsufficientMemoryError(f"the device ran out of memory during generation; try {tips}")
@@ -218,7 +214,7 @@ class Pipeline:
         )
         warnings = [] if request.has_prompt else ["the prompt is empty; the image follows no description"]
 
-        units = request.steps
+        units = float(request.steps)
         if plan.path is GenerationPath.REFINE:
             pixel_ratio = plan.width * plan.height / (plan.base_width * plan.base_height)
             units += max(1, int(request.steps * request.refine_strength)) * pixel_ratio
@@ -232,7 +228,8 @@ class Pipeline:
         negative = self._encoder.encode(request.negative_prompt) if request.guidance_scale > 1.0 else positive
         if positive.truncated:
             warnings.append(
-                f"the prompt is {positive.tokens} tokens; T5 reads only the first {MAX_TOKENS}, the rest was ignored"
+                f"the prompt is {positive.tokens} tokens; T5 reads only the first {MAX_TEXT_TOKENS}, "
+                "the rest was ignored"
             )
         self._release_text_encoder_if_short(estimate)
         job = _Job(request, plan, positive, negative, clock, on_step, cancel_event, tuple(warnings))
@@ -272,9 +269,9 @@ class Pipeline:
         # 6. Decode, then resize and centre-crop to exactly the requested pixels.
         check_finite(latents, "final latents")
         self._report(job, index, request.steps, request.steps, "decoding", None)
-        image = self._decode(latents)
+        decoded = self._decode(latents)
         del latents
-        image = to_pil(resize_and_crop(image, plan.target_width, plan.target_height))[0]
+        image = to_pil(resize_and_crop(decoded, plan.target_width, plan.target_height))[0]
         return GenerationResult(
             image=image,
             request=request,
@@ -398,16 +395,12 @@ class Pipeline:
         return self._hash
 
     def _free_memory(self) -> None:
-        gc.collect()
-        if self._device.type == "cuda":
-            torch.cuda.empty_cache()
-        elif self._device.type == "mps":
-            torch.mps.empty_cache()
+        free_cached_memory(self._device)
 
     def close(self) -> None:
         """Free the models; the pipeline cannot generate afterwards."""
         self._encoder.clear()
         self._encoder.text_encoder = None
-        self.components = None  # type: ignore[assignment]
+        self.components = None  # type: ignore[assignment]  # a closed pipeline holds no models; generate refuses
         self._closed = True
         self._free_memory()

@@ -8,16 +8,17 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-MAX_TOKENS = 300  # PixArt-Σ's T5 sequence length
+from app.core.request import MAX_TEXT_TOKENS
+
 CACHE_SIZE = 32
 
 
 @dataclass(frozen=True)
 class EncodedText:
-    """T5 hidden states of one text, padded to MAX_TOKENS, with its attention mask and untruncated length."""
+    """T5 hidden states of one text, padded to MAX_TEXT_TOKENS, with its attention mask and untruncated length."""
 
-    embeds: torch.Tensor  # (1, MAX_TOKENS, D) on the sampling device, in the sampling dtype
-    mask: torch.Tensor  # (1, MAX_TOKENS)
+    embeds: torch.Tensor  # (1, MAX_TEXT_TOKENS, D) on the sampling device, in the sampling dtype
+    mask: torch.Tensor  # (1, MAX_TEXT_TOKENS)
     tokens: int  # tokens of the whole text, end-of-sequence included
     truncated: bool
 
@@ -33,7 +34,7 @@ class PromptEncoder:
     def __init__(
         self,
         tokenizer,
-        text_encoder: nn.Module,
+        text_encoder: nn.Module | None,
         device: torch.device,
         dtype: torch.dtype,
         cache_size: int = CACHE_SIZE,
@@ -49,13 +50,9 @@ class PromptEncoder:
         """T5 tokens of `text` as it will be encoded, end-of-sequence included."""
         return len(self.tokenizer(preprocess(text), add_special_tokens=True).input_ids)
 
-    def is_cached(self, text: str) -> bool:
-        """True when `text` is encoded already (the encoder will not run for it)."""
-        return preprocess(text) in self._cache
-
     @torch.no_grad()
     def encode(self, text: str) -> EncodedText:
-        """Hidden states of `text` (truncated to MAX_TOKENS), from the cache when it is there."""
+        """Hidden states of `text` (truncated to MAX_TEXT_TOKENS), from the cache when it is there."""
         key = preprocess(text)
         if key in self._cache:
             self._cache.move_to_end(key)
@@ -63,11 +60,13 @@ class PromptEncoder:
         inputs = self.tokenizer(
             key,
             padding="max_length",
-            max_length=MAX_TOKENS,
+            max_length=MAX_TEXT_TOKENS,
             truncation=True,
             add_special_tokens=True,
             return_tensors="pt",
         )
+        if self.text_encoder is None:
+            raise RuntimeError("the text encoder was released; load the model again")
         encoder_device = next(self.text_encoder.parameters()).device
         mask = inputs.attention_mask.to(encoder_device)
         hidden = self.text_encoder(inputs.input_ids.to(encoder_device), attention_mask=mask)[0]
@@ -76,7 +75,7 @@ class PromptEncoder:
             embeds=hidden.to(device=self.device, dtype=self.dtype),
             mask=mask.to(self.device),
             tokens=tokens,
-            truncated=tokens > MAX_TOKENS,
+            truncated=tokens > MAX_TEXT_TOKENS,
         )
         self._cache[key] = encoded
         while len(self._cache) > self.cache_size:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,10 @@ from typing import Any
 from tokenizers import AddedToken, Tokenizer, normalizers, pre_tokenizers, processors
 from tokenizers.models import Unigram
 
-from app.core.request import clean_text
+from app.core.request import MAX_TEXT_TOKENS, clean_text, is_control
 
 log = logging.getLogger(__name__)
 
-PIXART_SIGMA_MAX_TOKENS = 300  # PixArt-Σ's max_sequence_length, the </s> included
 _TOKENIZER_SUBFOLDER = "tokenizer"
 _DEFAULT_EXTRA_IDS = 100  # T5's sentinel tokens <extra_id_0..99>, unless tokenizer_config.json says otherwise
 # sentencepiece piece types (sentencepiece_model.proto): these are matched whole in the raw text.
@@ -34,7 +32,7 @@ class TokenCount:
     """How many tokens a prompt uses, the </s> included, and the text the encoder will never see."""
 
     tokens: int
-    limit: int = PIXART_SIGMA_MAX_TOKENS
+    limit: int = MAX_TEXT_TOKENS
     truncated_tail: str = ""  # a suffix of the counted text; empty when everything fits
 
     @property
@@ -46,7 +44,7 @@ class TokenCount:
 class TokenCounter:
     """Counts T5 tokens of prompts for one model's tokenizer."""
 
-    def __init__(self, tokenizer: Tokenizer, limit: int = PIXART_SIGMA_MAX_TOKENS) -> None:
+    def __init__(self, tokenizer: Tokenizer, limit: int = MAX_TEXT_TOKENS) -> None:
         _check_limit(limit)
         tokenizer.no_truncation()
         tokenizer.no_padding()
@@ -56,7 +54,7 @@ class TokenCounter:
         self._appended = processor.num_special_tokens_to_add(False) if processor is not None else 0
 
     @classmethod
-    def from_model_dir(cls, model_dir: Path, limit: int = PIXART_SIGMA_MAX_TOKENS) -> TokenCounter | None:
+    def from_model_dir(cls, model_dir: Path, limit: int = MAX_TEXT_TOKENS) -> TokenCounter | None:
         """The counter of a diffusers model folder (or a tokenizer folder); None when it has no usable tokenizer."""
         _check_limit(limit)
         for folder in (Path(model_dir) / _TOKENIZER_SUBFOLDER, Path(model_dir)):
@@ -144,7 +142,7 @@ def _pipeline_view(text: str) -> tuple[str, list[int] | None]:
     for index, char in enumerate(text):
         if char in "\n\t\r":
             mapped = " "
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co"):
+        elif is_control(char):
             mapped = ""
         else:
             mapped = char.lower()

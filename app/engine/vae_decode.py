@@ -10,12 +10,11 @@ from diffusers import AutoencoderKL
 from diffusers.models.autoencoders.vae import DiagonalGaussianDistribution
 
 from app.core.engine_options import VaeTiling
-from app.core.errors import InsufficientMemoryError
-from app.engine.memory import USABLE_FRACTION, vae_activation_bytes
+from app.core.errors import InsufficientMemoryError, is_out_of_memory
+from app.core.memory_estimate import TILE_LATENTS, USABLE_FRACTION, tiles_by_policy, vae_activation_bytes
+from app.engine.memory import element_size
+from app.model.device_memory import free_cached_memory
 
-# Auto tiling starts above 2K square: below it an untiled decode fits every GPU that can sample the image.
-AUTO_TILE_PIXELS = 2048 * 2048
-TILE_LATENTS = 96  # 768 px tiles: large enough that GroupNorm statistics barely differ between tiles
 OVERLAP_LATENTS = 24  # a quarter of a tile, blended linearly
 
 
@@ -26,13 +25,13 @@ def vae_scale_factor(vae: AutoencoderKL) -> int:
 
 def should_tile(vae: AutoencoderKL, height: int, width: int, tiling: VaeTiling, available: int | None) -> bool:
     """Tile when asked, or (auto) above the pixel threshold or when an untiled pass would not fit `available` bytes."""
-    if tiling is not VaeTiling.AUTO:
-        return tiling is VaeTiling.ON
-    if height * width > AUTO_TILE_PIXELS:
-        return True
+    if tiling is not VaeTiling.AUTO or tiles_by_policy(height, width, tiling):
+        return tiles_by_policy(height, width, tiling)
     if available is None:
         return False
-    return vae_activation_bytes(vae, height, width, vae.dtype, vae.device) > available * USABLE_FRACTION
+    channels = tuple(vae.config.block_out_channels)
+    need = vae_activation_bytes(channels, height, width, element_size(vae.dtype), vae.device.type)
+    return need > available * USABLE_FRACTION
 
 
 def _tile_starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -95,17 +94,6 @@ def blend_tiles(
     return output / weight_sum
 
 
-def _is_out_of_memory(error: BaseException) -> bool:
-    return isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in str(error).lower()
-
-
-def _free_cached_memory(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-    elif device.type == "mps":
-        torch.mps.empty_cache()
-
-
 def _whole_or_tiled(
     whole: Callable[[], torch.Tensor],
     tiled: Callable[[], torch.Tensor],
@@ -120,9 +108,9 @@ def _whole_or_tiled(
     try:
         return whole()
     except RuntimeError as error:
-        if not _is_out_of_memory(error):
+        if not is_out_of_memory(error):
             raise
-        _free_cached_memory(device)
+        free_cached_memory(device)
         if tiling is VaeTiling.OFF:
             raise InsufficientMemoryError(f"{what} ran out of memory; turn on tiled VAE decode") from error
     return tiled()

@@ -16,20 +16,19 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QThread, Signal
-from PySide6.QtGui import QImage
 
 from app.core.engine_options import EngineOptions
-from app.core.errors import GenerationCancelledError, StudioError
+from app.core.errors import GenerationCancelledError, StudioError, is_out_of_memory
 from app.core.request import GenerationRequest
 from app.engine.jobs import JobInfo, JobProgress, JobResult, ModelState, ModelStatus
+from app.engine.qt_images import pil_to_qimage
 
 if TYPE_CHECKING:
-    from PIL.Image import Image
+    pass
 
 log = logging.getLogger(__name__)
 
 PipelineFactory = Callable[..., Any]
-_MEMORY_ADVICE = "Try a smaller size tier, the refine method, tiled VAE decoding or the CPU text encoder."
 
 
 @dataclass(frozen=True)
@@ -290,7 +289,7 @@ class EngineWorker(QThread):
                 # The controller announced a switch that came back to this model before it was freed.
                 self.model_status.emit(self._ready_status)
             return
-        if not _needs_reload(self._loaded, config) and hasattr(self._pipeline, "options"):
+        if self._loaded is not None and not _needs_reload(self._loaded, config) and hasattr(self._pipeline, "options"):
             self._pipeline.options = config.options  # read at each generation
             self._loaded = config
             return
@@ -333,6 +332,7 @@ class EngineWorker(QThread):
             is_demo=info.is_demo,
             name=info.name,
             guidance_scale=info.guidance_scale,
+            memory_profile=pipeline.memory_profile,
         )
         self.model_status.emit(self._ready_status)
         return pipeline
@@ -366,26 +366,22 @@ def describe_failure(error: BaseException) -> str:
     if isinstance(error, StudioError):
         return str(error).strip() or (type(error).__doc__ or type(error).__name__).strip()
     first_line = (str(error).strip().splitlines() or [""])[0][:300]
-    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError" or "out of memory" in first_line:
-        return f"Not enough memory for this image ({first_line or type(error).__name__}). {_MEMORY_ADVICE}"
+    if is_out_of_memory(error):
+        # The pipeline turns a job's out-of-memory into advice for that job; what reaches here came from loading.
+        return (
+            f"Not enough memory to load the model ({first_line or type(error).__name__}). Close other programs "
+            "that use the device, or in Settings put the text encoder on the CPU."
+        )
     detail = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
     return f"Generation failed with an unexpected error ({detail}). Copy the details to report it."
 
 
-def pil_to_qimage(image: Image) -> QImage:
-    """A QImage that owns a copy of a PIL image's pixels, safe to hand to the GUI thread."""
-    rgb = image.convert("RGB")
-    data = rgb.tobytes()
-    # QImage only borrows `data`; copy() detaches it before the bytes go away.
-    return QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888).copy()
-
-
 def _needs_reload(loaded: EngineConfig, wanted: EngineConfig) -> bool:
     """True unless only options the pipeline reads at each generation (previews, VAE tiling) changed."""
-    at_generation = {"preview_every": wanted.options.preview_every, "vae_tiling": wanted.options.vae_tiling}
-    return (loaded.model, loaded.transformer) != (wanted.model, wanted.transformer) or replace(
-        loaded.options, **at_generation
-    ) != wanted.options
+    at_generation = replace(
+        loaded.options, preview_every=wanted.options.preview_every, vae_tiling=wanted.options.vae_tiling
+    )
+    return (loaded.model, loaded.transformer) != (wanted.model, wanted.transformer) or at_generation != wanted.options
 
 
 def _stamped(request: GenerationRequest, model: str) -> GenerationRequest:

@@ -6,14 +6,15 @@ import hashlib
 import json
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.atomic_files import replace_atomic
 from app.core.errors import ModelLoadError
+from app.core.kv_config import KV_CONFIG_FILE, KVCompressionConfig
+from app.core.model_info import ModelInfo, ModelSource
 from app.core.paths import AppPaths
 from app.core.request import MAX_GUIDANCE_SCALE
 from app.core.resources import DEMO_MODEL_NAME, demo_model_dir
-from app.model.kv_config import KV_CONFIG_FILE, KVCompressionConfig
 from app.model.layout import (
     CHECKPOINT_SUFFIXES,
     CONFIG_FILE,
@@ -34,23 +35,6 @@ HASH_CACHE_FILE = "model-hashes.json"
 _HASH_CHUNK = 8 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the app shows about a model before loading it."""
-
-    name: str
-    path: Path
-    native_resolution: int  # pixels of the square it was trained at; 0 when unknown (a checkpoint's name says none)
-    is_demo: bool
-    has_trained_kv_weights: bool
-    kv_config: KVCompressionConfig | None
-    size_bytes: int
-    num_layers: int  # 0 when unknown without loading (pickled checkpoints)
-    source: str  # "demo" | "folder" | "hf-cache" | "checkpoint"
-    # The guidance scale the model's makers recommend (studio.json); None: the chosen sampler's default.
-    guidance_scale: float | None = None
-
-
 def read_kv_config(folder: Path) -> KVCompressionConfig | None:
     """The KV compression saved in a transformer folder, or None when it has none."""
     path = folder / KV_CONFIG_FILE
@@ -65,7 +49,7 @@ def _kv_config_from(path: Path, settings: dict) -> KVCompressionConfig:
         raise ModelLoadError(f"{path}: {err}") from None
 
 
-def model_info(path: Path, source: str, name: str | None = None) -> ModelInfo:
+def model_info(path: Path, source: ModelSource, name: str | None = None) -> ModelInfo:
     """Describe a pipeline folder, transformer folder or original checkpoint file without loading weights."""
     if path.is_file():
         return _checkpoint_info(path, name or path.stem)
@@ -84,7 +68,7 @@ def model_info(path: Path, source: str, name: str | None = None) -> ModelInfo:
         name=name or str(studio.get("name") or path.name),
         path=path,
         native_resolution=int(studio.get("native_resolution") or int(config.get("sample_size", 128)) * 8),
-        is_demo=bool(studio.get("is_demo", source == "demo")),
+        is_demo=bool(studio.get("is_demo", source is ModelSource.DEMO)),
         has_trained_kv_weights=trained,
         kv_config=kv_config,
         size_bytes=folder_size(path),
@@ -100,7 +84,8 @@ def recommended_guidance(model: str, transformer: str | None = None) -> float | 
     if transformer is not None:
         return None
     try:
-        return model_info(resolve_model_path(model), "demo" if model == DEMO_MODEL_NAME else "folder").guidance_scale
+        source = ModelSource.DEMO if model == DEMO_MODEL_NAME else ModelSource.FOLDER
+        return model_info(resolve_model_path(model), source).guidance_scale
     except ModelLoadError:
         return None
 
@@ -140,7 +125,7 @@ def _checkpoint_info(path: Path, name: str) -> ModelInfo:
         kv_config=kv_config,
         size_bytes=path.stat().st_size,
         num_layers=len(blocks),
-        source="checkpoint",
+        source=ModelSource.CHECKPOINT,
     )
 
 
@@ -175,19 +160,19 @@ def list_models(paths: AppPaths, hf_cache_dir: Path | None = None) -> list[Model
     found: list[ModelInfo] = []
     demo = demo_model_dir()
     if (demo / MODEL_INDEX_FILE).is_file():
-        _add(found, demo, "demo", DEMO_MODEL_NAME)
+        _add(found, demo, ModelSource.DEMO, DEMO_MODEL_NAME)
     if paths.models.is_dir():
         for entry in sorted(paths.models.iterdir()):
             if entry.is_dir() and (is_pipeline_folder(entry) or is_transformer_folder(entry)):
-                _add(found, entry, "folder", entry.name)
+                _add(found, entry, ModelSource.FOLDER, entry.name)
             elif entry.is_file() and entry.suffix in CHECKPOINT_SUFFIXES:
-                _add(found, entry, "checkpoint", entry.stem)
+                _add(found, entry, ModelSource.CHECKPOINT, entry.stem)
     for repo_id, snapshot in _cached_pixart_pipelines(hf_cache_dir):
-        _add(found, snapshot, "hf-cache", repo_id)
+        _add(found, snapshot, ModelSource.HF_CACHE, repo_id)
     return found
 
 
-def _add(found: list[ModelInfo], path: Path, source: str, name: str) -> None:
+def _add(found: list[ModelInfo], path: Path, source: ModelSource, name: str) -> None:
     """Append a model's info; a broken entry is logged and skipped so one bad folder hides nothing else."""
     try:
         found.append(model_info(path, source, name))
@@ -235,10 +220,7 @@ def model_hash(path: Path) -> str:
                 digest.update(chunk)
     cache[key] = {"stamp": stamp, "sha256": digest.hexdigest()}
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache_file.with_name(cache_file.name + ".partial")
-        partial.write_text(json.dumps(cache, indent=1), encoding="utf-8")
-        partial.replace(cache_file)
+        replace_atomic(cache_file, json.dumps(cache, indent=1).encode("utf-8"))
     except OSError as err:  # a read-only cache only costs recomputing next time
         log.warning("could not cache the hash of %s: %s", path, err)
     return digest.hexdigest()[:10]

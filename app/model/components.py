@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import diffusers
 import torch
@@ -72,7 +72,7 @@ def load_scheduler(folder: Path) -> Any:
     if not (isinstance(scheduler_class, type) and issubclass(scheduler_class, diffusers.SchedulerMixin)):
         raise ModelLoadError(f"{folder / _SCHEDULER_CONFIG}: {name!r} is not a diffusers scheduler")
     try:
-        return scheduler_class.from_config(config)
+        return cast(Any, scheduler_class).from_config(config)  # diffusers is read as untyped
     except Exception as err:
         raise ModelLoadError(f"{folder / _SCHEDULER_CONFIG}: invalid scheduler config ({_first_line(err)})") from None
 

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from app.core.errors import ModelLoadError
-from app.model.kv_config import KVCompressionConfig
+from app.core.kv_config import KVCompressionConfig
 from app.model.layout import infer_resolution
 from app.model.weights_io import read_weights
 

@@ -38,7 +38,7 @@ class _Tracker:
 def _tracking_tqdm(tracker: _Tracker) -> type:
     from tqdm.auto import tqdm
 
-    class TrackingTqdm(tqdm):  # type: ignore[misc, valid-type]
+    class TrackingTqdm(tqdm):
         """Silent progress bar that records bytes and raises when the user cancels."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -20,11 +20,12 @@ from __future__ import annotations
 import math
 
 import torch
+from diffusers import PixArtTransformer2DModel
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from torch import nn
 from torch.nn.functional import interpolate, scaled_dot_product_attention
 
-from app.model.kv_config import KVCompressionConfig, released_config
+from app.core.kv_config import KVCompressionConfig, released_config
 
 __all__ = [
     "KVCompressionConfig",
@@ -69,7 +70,7 @@ class KVCompressionProcessor(nn.Module):
             return
         with torch.no_grad():
             self.conv.weight.fill_(1.0 / self.ratio**2)
-            self.conv.bias.zero_()
+            self.conv.bias.zero_()  # type: ignore[union-attr]  # Conv2d(bias=True) has one
             self.norm.reset_parameters()
 
     def extra_repr(self) -> str:
@@ -148,7 +149,7 @@ class KVCompressionProcessor(nn.Module):
         return grid
 
 
-def _record_token_grid(transformer: nn.Module, args: tuple, kwargs: dict) -> None:
+def _record_token_grid(transformer: PixArtTransformer2DModel, args: tuple, kwargs: dict) -> None:
     """Forward pre-hook: tell the installed processors the latent's token grid (H, W after patchify)."""
     latent = args[0] if args else kwargs["hidden_states"]
     patch = transformer.config.patch_size
@@ -157,7 +158,7 @@ def _record_token_grid(transformer: nn.Module, args: tuple, kwargs: dict) -> Non
         processor.token_grid = grid
 
 
-def _processors(transformer: nn.Module) -> dict[int, KVCompressionProcessor]:
+def _processors(transformer: PixArtTransformer2DModel) -> dict[int, KVCompressionProcessor]:
     """The installed compression processors by block index."""
     return {
         index: block.attn1.processor
@@ -166,12 +167,22 @@ def _processors(transformer: nn.Module) -> dict[int, KVCompressionProcessor]:
     }
 
 
-def _grid_hook_ids(transformer: nn.Module) -> list[int]:
-    """Ids of our pre-hook; found by identity so deep copies of a model keep working on their own hooks."""
-    return [key for key, hook in transformer._forward_pre_hooks.items() if hook is _record_token_grid]
+# The attribute holding the token-grid pre-hook's RemovableHandle; a deep copy of the model (an EMA) copies the
+# handle with the hook dictionaries it points into, so each copy removes its own hook.
+_GRID_HOOK = "_kv_compression_grid_hook"
 
 
-def apply_kv_compression(transformer: nn.Module, config: KVCompressionConfig) -> None:
+def _set_grid_hook(transformer: PixArtTransformer2DModel, wanted: bool) -> None:
+    """Install or remove the pre-hook that records each forward's token grid."""
+    handle = getattr(transformer, _GRID_HOOK, None)
+    if wanted and handle is None:
+        setattr(transformer, _GRID_HOOK, transformer.register_forward_pre_hook(_record_token_grid, with_kwargs=True))
+    elif not wanted and handle is not None:
+        handle.remove()
+        delattr(transformer, _GRID_HOOK)
+
+
+def apply_kv_compression(transformer: PixArtTransformer2DModel, config: KVCompressionConfig) -> None:
     """Install compression on `config.layers` (only those); keeps trained weights of layers already set up alike."""
     num_layers = len(transformer.transformer_blocks)
     bad = [i for i in config.layers if i >= num_layers]
@@ -195,32 +206,21 @@ def apply_kv_compression(transformer: nn.Module, config: KVCompressionConfig) ->
         attn.set_processor(
             KVCompressionProcessor(attn.inner_dim, config.ratio, config.sampling, weight.device, weight.dtype)
         )
-    hooked = bool(_grid_hook_ids(transformer))
-    if wanted and not hooked:
-        transformer.register_forward_pre_hook(_record_token_grid, with_kwargs=True)
-    elif not wanted and hooked:
-        _remove_grid_hook(transformer)
+    _set_grid_hook(transformer, bool(wanted))
 
 
-def _remove_grid_hook(transformer: nn.Module) -> None:
-    """Drop the token-grid pre-hook."""
-    for key in _grid_hook_ids(transformer):
-        del transformer._forward_pre_hooks[key]
-        transformer._forward_pre_hooks_with_kwargs.pop(key, None)
-
-
-def remove_kv_compression(transformer: nn.Module) -> None:
+def remove_kv_compression(transformer: PixArtTransformer2DModel) -> None:
     """Back to diffusers' plain processors on every compressed block; the compression weights are dropped."""
     apply_kv_compression(transformer, KVCompressionConfig(layers=()))
 
 
-def set_kv_compression_enabled(transformer: nn.Module, enabled: bool) -> None:
+def set_kv_compression_enabled(transformer: PixArtTransformer2DModel, enabled: bool) -> None:
     """Bypass (or restore) compression without dropping its weights; bypassed is exactly diffusers' attention."""
     for processor in _processors(transformer).values():
         processor.enabled = enabled
 
 
-def kv_compression_of(transformer: nn.Module) -> KVCompressionConfig | None:
+def kv_compression_of(transformer: PixArtTransformer2DModel) -> KVCompressionConfig | None:
     """The installed configuration, or None when no block is compressed."""
     processors = _processors(transformer)
     if not processors:
@@ -232,22 +232,22 @@ def kv_compression_of(transformer: nn.Module) -> KVCompressionConfig | None:
     return KVCompressionConfig(layers=tuple(processors), ratio=ratio, sampling=sampling)
 
 
-def kv_compression_enabled(transformer: nn.Module) -> bool:
+def kv_compression_enabled(transformer: PixArtTransformer2DModel) -> bool:
     """True when compression is installed on some block and not bypassed."""
     return any(p.enabled for p in _processors(transformer).values())
 
 
-def has_trained_kv_weights(transformer: nn.Module) -> bool:
+def has_trained_kv_weights(transformer: PixArtTransformer2DModel) -> bool:
     """True when some conv processor's weights differ from the averaging init (it was trained)."""
     for processor in _processors(transformer).values():
         if processor.sampling != "conv":
             continue
         r2 = 1.0 / processor.ratio**2
         if not (
-            torch.all(processor.conv.weight == r2)
-            and torch.all(processor.conv.bias == 0)
-            and torch.all(processor.norm.weight == 1)
-            and torch.all(processor.norm.bias == 0)
+            processor.conv.weight.eq(r2).all()
+            and processor.conv.bias.eq(0).all()  # type: ignore[union-attr]  # Conv2d(bias=True) has one
+            and processor.norm.weight.eq(1).all()
+            and processor.norm.bias.eq(0).all()
         ):
             return True
     return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import inspect
 import json
 from collections.abc import Callable
@@ -15,10 +14,13 @@ from accelerate import init_empty_weights
 from diffusers import PixArtTransformer2DModel
 
 from app.core.errors import ModelLoadError
+from app.core.kv_config import KV_CONFIG_FILE
+from app.core.model_info import ModelInfo, ModelSource
 from app.core.resources import DEMO_MODEL_NAME
-from app.model.catalog import ModelInfo, list_models, model_hash, model_info, read_kv_config, resolve_model_path
+from app.model.catalog import list_models, model_hash, model_info, read_kv_config, resolve_model_path
 from app.model.components import load_scheduler, load_text_encoder, load_tokenizer, load_vae
 from app.model.conversion import load_original_checkpoint
+from app.model.device_memory import free_cached_memory
 from app.model.kv_compression import (
     KVCompressionConfig,
     KVCompressionProcessor,
@@ -26,7 +28,6 @@ from app.model.kv_compression import (
     has_trained_kv_weights,
     kv_compression_of,
 )
-from app.model.kv_config import KV_CONFIG_FILE
 from app.model.layout import (
     CONFIG_FILE,
     MODEL_INDEX_FILE,
@@ -39,7 +40,6 @@ from app.model.layout import (
 from app.model.weights_io import read_sharded, write_safetensors
 
 __all__ = [
-    "ModelInfo",
     "PixArtComponents",
     "list_models",
     "load_pipeline_components",
@@ -192,9 +192,7 @@ def load_pipeline_components(
         info = _info_of(model, root, transformer, loaded["transformer"])
     except BaseException:
         loaded.clear()  # nothing half-loaded survives a failure
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        free_cached_memory(device)
         raise
     report("ready", 1.0)
     return PixArtComponents(info=info, **loaded)
@@ -215,8 +213,11 @@ def _check_pipeline_folder(root: Path, needs_transformer: bool) -> None:
 
 def _info_of(model: str | Path, root: Path, override: str | Path | None, loaded: PixArtTransformer2DModel) -> ModelInfo:
     """The ModelInfo of what was loaded; with a transformer override its transformer fields describe the override."""
-    source = "demo" if str(model) == DEMO_MODEL_NAME else ("hf-cache" if "snapshots" in root.parts else "folder")
-    info = model_info(root, source, DEMO_MODEL_NAME if source == "demo" else None)
+    if str(model) == DEMO_MODEL_NAME:
+        source = ModelSource.DEMO
+    else:
+        source = ModelSource.HF_CACHE if "snapshots" in root.parts else ModelSource.FOLDER
+    info = model_info(root, source, DEMO_MODEL_NAME if source is ModelSource.DEMO else None)
     if override is None:
         return info
     return replace(

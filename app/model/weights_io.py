@@ -8,6 +8,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from app.core.atomic_files import replacing
 from app.core.errors import ModelLoadError
 
 
@@ -56,11 +57,6 @@ def read_sharded(paths: list[Path]) -> dict[str, torch.Tensor]:
 
 def write_safetensors(state_dict: dict[str, torch.Tensor], path: Path) -> None:
     """Write tensors to a .safetensors file atomically (a partial file never takes the final name)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
-    try:
+    with replacing(path) as partial:
         save_file(tensors, str(partial), metadata={"format": "pt"})
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)

@@ -40,7 +40,7 @@ def file_stem(template: str, values: dict[str, Any]) -> str:
 
 
 def _values(settings: dict[str, Any], created_at: float, name: str, item_id: object = "") -> dict[str, Any]:
-    request = settings.get("request") if isinstance(settings.get("request"), dict) else {}
+    request: dict[str, Any] = settings["request"] if isinstance(settings.get("request"), dict) else {}
     return {
         "date": time.strftime("%Y%m%d-%H%M%S", time.localtime(created_at)),
         "seed": request.get("seed", ""),

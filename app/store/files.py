@@ -6,16 +6,16 @@ import errno
 import logging
 import os
 import re
-import secrets
 import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.core.atomic_files import TMP_SUFFIX, fsync_folder, write_tmp
+
 logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
-TMP_SUFFIX = ".tmp"
 STALE_TMP_S = 600.0  # a temporary file this old belongs to no running save
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
@@ -57,42 +57,13 @@ def numbered(path: Path) -> Iterator[Path]:
         yield path.with_name(f"{path.stem}-{number}{path.suffix}")
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename durable (POSIX); Windows cannot open folders, and NTFS journals renames itself."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_tmp(folder: Path, name: str, data: bytes) -> Path:
-    """Write and fsync a hidden temporary file beside `name`; raises OSError after removing it."""
-    tmp = folder / f".{name}.{secrets.token_hex(4)}{TMP_SUFFIX}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    return tmp
-
-
 def publish(tmp: Path, dest: Path) -> Path:
     """Move a finished temporary file to dest, or dest-1, dest-2 ...: never replaces an existing file.
 
     The folder is fsynced afterwards so the new name survives a power cut.
     """
     final = _link_free_name(tmp, dest)
-    _fsync_folder(dest.parent)
+    fsync_folder(dest.parent)
     return final
 
 
@@ -126,18 +97,6 @@ def write_atomic(dest: Path, data: bytes) -> Path:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def replace_atomic(dest: Path, data: bytes) -> None:
-    """Replace dest with data atomically (settings files): readers see the old or the new file, never half."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = write_tmp(dest.parent, dest.name, data)
-    try:
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_folder(dest.parent)
 
 
 def scan_images(root: Path) -> dict[str, Path]:

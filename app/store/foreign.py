@@ -59,8 +59,9 @@ class _ComfyGraph:
 
     @staticmethod
     def link(value: object) -> str | None:
-        is_link = isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int))
-        return str(value[0]) if is_link else None
+        if isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int)):
+            return str(value[0])
+        return None
 
     def value(self, value: object, keys: tuple[str, ...] = ("value", "seed", "int", "float", "string", "text")) -> Any:
         """A widget value, following links to primitive nodes."""
@@ -74,7 +75,7 @@ class _ComfyGraph:
 
     def find(self, start: object, wanted: tuple[str, ...]) -> Any:
         """The first of `wanted` inputs on a node reachable upstream of the link `start`."""
-        queue, seen = [self.link(start)], set()
+        queue, seen = [self.link(start)], set[str]()
         while queue and len(seen) < _MAX_HOPS * 4:
             node_id = queue.pop(0)
             if node_id is None or node_id in seen:

@@ -17,10 +17,11 @@ from typing import Any
 
 from PIL import Image
 
+from app.core.atomic_files import write_tmp
 from app.core.errors import StoreError
 from app.core.request import GenerationResult
 from app.store import a1111, files, trash
-from app.store.index import GalleryIndex, IndexRow, clean_tags
+from app.store.index import GalleryIndex, IndexRow
 from app.store.items import DeleteTicket, GalleryItem, OpenReport, TrashedImage
 from app.store.metadata import (
     FORMATS,
@@ -36,14 +37,17 @@ from app.store.thumbnails import ThumbnailCache
 logger = logging.getLogger(__name__)
 
 INDEX_FILE = "index.sqlite3"
-ANNOTATIONS_FILE = "annotations.json"  # favourites and tags, so a rebuilt index keeps them
+ANNOTATIONS_FILE = "annotations.json"  # favourites, so a rebuilt index keeps them
 _BATCH = 500  # rows per transaction while reconciling
+
+
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26  # sqlite3 names them from Python 3.11 on, when it adds sqlite_errorcode
 
 
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
-        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
     return any(words in str(exc) for words in ("malformed", "not a database", "quick_check"))
 
 
@@ -134,7 +138,7 @@ class Gallery:
         dest = folder / (stem + FORMATS[fmt.lower()])
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            tmp = files.write_tmp(folder, dest.name, data)
+            tmp = write_tmp(folder, dest.name, data)
         except OSError as exc:
             raise StoreError(files.describe_os_error(exc, folder)) from exc
         with self._lock:
@@ -163,7 +167,7 @@ class Gallery:
         return self.index.count(query, favourites_only)
 
     def page(self, offset: int, limit: int, query: str = "", favourites_only: bool = False) -> list[GalleryItem]:
-        """Images newest first; `query` searches prompts and tags (every word, as a prefix)."""
+        """Images newest first; `query` searches prompts (every word, as a prefix)."""
         return self.index.page(offset, limit, query, favourites_only)
 
     def get(self, item_id: int) -> GalleryItem | None:
@@ -176,21 +180,15 @@ class Gallery:
         """Star or unstar an image."""
         self._mark(item_id, favourite=bool(favourite))
 
-    def set_tags(self, item_id: int, tags: Sequence[str]) -> None:
-        """Replace an image's tags (trimmed, bounded, duplicates dropped)."""
-        self._mark(item_id, tags=clean_tags(tags))
-
-    def _mark(self, item_id: int, **change: Any) -> None:
+    def _mark(self, item_id: int, favourite: bool) -> None:
         with self._lock:
             item = self.index.get(item_id)
             if item is None:
                 raise StoreError(f"Image {item_id} is not in the gallery (it may have been deleted)")
-            favourite = change.get("favourite", item.favourite)
-            tags = change.get("tags", item.tags)
-            self.index.update(item_id, favourite=favourite, tags="\n".join(tags))
+            self.index.update(item_id, favourite=favourite)
             relative = item.path.relative_to(self.root).as_posix()
-            if favourite or tags:
-                self._marks[relative] = {"favourite": favourite, "tags": list(tags)}
+            if favourite:
+                self._marks[relative] = {"favourite": True}
             else:
                 self._marks.pop(relative, None)
             self._marks_file.save(self._marks)
@@ -238,7 +236,7 @@ class Gallery:
                     raise StoreError(files.describe_os_error(exc, image.original.parent)) from exc
                 item = image.item
                 row = IndexRow.from_metadata(
-                    path.relative_to(self.root).as_posix(), item.metadata, item.created_at, item.favourite, item.tags
+                    path.relative_to(self.root).as_posix(), item.metadata, item.created_at, item.favourite
                 )
                 self.index.insert(row, item.id)
         if lost:
@@ -248,7 +246,7 @@ class Gallery:
     # Reconciling ------------------------------------------------------------------------------------
 
     def rebuild(self) -> OpenReport:
-        """Re-create the whole index from the image files (ids change; favourites and tags are kept)."""
+        """Re-create the whole index from the image files (ids change; favourites are kept)."""
         return self._reconcile(rebuild=True)
 
     def reconcile(self) -> OpenReport:
@@ -291,12 +289,12 @@ class Gallery:
         except (StoreError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
             logger.warning("Skipped %s: not a readable image (%s)", path, exc)
             return None
-        mark = self._marks.get(relative) if isinstance(self._marks.get(relative), dict) else {}
-        favourite, tags = bool(mark.get("favourite")), [str(tag) for tag in mark.get("tags") or []]
+        mark: dict[str, Any] = self._marks[relative] if isinstance(self._marks.get(relative), dict) else {}
+        favourite = bool(mark.get("favourite"))  # files from before version 2 may also hold "tags": ignored
         if imported.metadata is not None and imported.metadata.get("format") == OUR_CHUNK:
             created = imported.metadata.get("created_at")
             created = float(created) if isinstance(created, (int, float)) and created > 0 else mtime
-            return IndexRow.from_metadata(relative, imported.metadata, created, favourite, tags)
+            return IndexRow.from_metadata(relative, imported.metadata, created, favourite)
         settings = {
             "source": imported.source,
             "request": imported.request.to_dict() if imported.request is not None else None,
@@ -304,7 +302,7 @@ class Gallery:
             "unknown": imported.unknown,
             "notes": list(imported.notes),
         }
-        return IndexRow.from_metadata(relative, settings, mtime, favourite, tags)
+        return IndexRow.from_metadata(relative, settings, mtime, favourite)
 
     def close(self) -> None:
         """Close the index (checkpointing its WAL)."""

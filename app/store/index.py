@@ -1,4 +1,4 @@
-"""The SQLite index of the gallery: one row per image file, full-text search over prompts and tags."""
+"""The SQLite index of the gallery: one row per image file, full-text search over prompts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -15,9 +15,7 @@ from typing import Any
 from app.core.errors import StoreError
 from app.store.items import GalleryItem
 
-SCHEMA_VERSION = 1
-MAX_TAGS = 32
-MAX_TAG_CHARS = 64
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE images (
@@ -71,8 +69,66 @@ def _run_script(db: sqlite3.Connection, script: str) -> None:
             statement = ""
 
 
+# Version 2 drops the tags column, which no window ever let anyone fill. SQLite before 3.35 (still on some Linux
+# systems) has no DROP COLUMN, so the table is rebuilt: copied without it, renamed, its indexes, search and
+# triggers made again, and the AUTOINCREMENT counter kept, so the ids of trashed images stay theirs for an undo.
+_SCHEMA_V2 = """
+DROP TRIGGER images_ai;
+DROP TRIGGER images_ad;
+DROP TRIGGER images_au;
+DROP TABLE images_fts;
+CREATE TABLE images_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL UNIQUE,
+    prompt TEXT NOT NULL DEFAULT '',
+    negative_prompt TEXT NOT NULL DEFAULT '',
+    seed INTEGER NOT NULL DEFAULT 0,
+    steps INTEGER NOT NULL DEFAULT 0,
+    guidance_scale REAL NOT NULL DEFAULT 0,
+    scheduler TEXT NOT NULL DEFAULT '',
+    width INTEGER NOT NULL DEFAULT 0,
+    height INTEGER NOT NULL DEFAULT 0,
+    model_name TEXT NOT NULL DEFAULT '',
+    model_hash TEXT NOT NULL DEFAULT '',
+    kv_compression TEXT NOT NULL DEFAULT '',
+    generation_path TEXT NOT NULL DEFAULT '',
+    duration_s REAL NOT NULL DEFAULT 0,
+    device TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    favourite INTEGER NOT NULL DEFAULT 0,
+    settings TEXT NOT NULL DEFAULT '{}'
+);
+INSERT INTO images_v2 SELECT id, path, prompt, negative_prompt, seed, steps, guidance_scale, scheduler, width, height,
+    model_name, model_hash, kv_compression, generation_path, duration_s, device, source, created_at, favourite, settings
+    FROM images;
+DELETE FROM sqlite_sequence WHERE name = 'images_v2';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'images_v2', seq FROM sqlite_sequence WHERE name = 'images';
+DROP TABLE images;
+ALTER TABLE images_v2 RENAME TO images;
+CREATE INDEX images_newest ON images (created_at DESC, id DESC);
+CREATE INDEX images_favourite_newest ON images (favourite, created_at DESC, id DESC);
+CREATE VIRTUAL TABLE images_fts USING fts5 (
+    prompt, content='images', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+INSERT INTO images_fts (images_fts) VALUES ('rebuild');
+CREATE TRIGGER images_ai AFTER INSERT ON images BEGIN
+    INSERT INTO images_fts (rowid, prompt) VALUES (new.id, new.prompt);
+END;
+CREATE TRIGGER images_ad AFTER DELETE ON images BEGIN
+    INSERT INTO images_fts (images_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt);
+END;
+CREATE TRIGGER images_au AFTER UPDATE OF prompt ON images BEGIN
+    INSERT INTO images_fts (images_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt);
+    INSERT INTO images_fts (rowid, prompt) VALUES (new.id, new.prompt);
+END;
+"""
+
 # MIGRATIONS[n] takes a database at user_version n to n + 1; append, never edit.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (lambda db: _run_script(db, _SCHEMA_V1),)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    lambda db: _run_script(db, _SCHEMA_V1),
+    lambda db: _run_script(db, _SCHEMA_V2),
+)
 
 
 @dataclass(frozen=True)
@@ -97,7 +153,6 @@ class IndexRow:
     source: str
     created_at: float
     favourite: bool
-    tags: str
     settings: str
 
     @classmethod
@@ -107,11 +162,10 @@ class IndexRow:
         settings: dict[str, Any],
         created_at: float,
         favourite: bool = False,
-        tags: Sequence[str] = (),
     ) -> IndexRow:
         """Columns from our metadata JSON (GenerationResult.metadata()) or an imported image's metadata."""
-        request = settings.get("request") if isinstance(settings.get("request"), dict) else {}
-        shown = settings.get("fields") if isinstance(settings.get("fields"), dict) else {}
+        request: dict[str, Any] = settings["request"] if isinstance(settings.get("request"), dict) else {}
+        shown: dict[str, Any] = settings["fields"] if isinstance(settings.get("fields"), dict) else {}
         layers = settings.get("kv_compression_layers") or []
         kv = f"{len(layers)} layers R{settings.get('kv_compression_ratio', 1)}" if layers else ""
         return cls(
@@ -133,7 +187,6 @@ class IndexRow:
             source=str(settings.get("source") or settings.get("format") or ""),
             created_at=created_at,
             favourite=favourite,
-            tags="\n".join(clean_tags(tags)),
             settings=json.dumps(settings, ensure_ascii=False),
         )
 
@@ -146,16 +199,6 @@ def _float(value: object) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
-def clean_tags(tags: Iterable[str]) -> tuple[str, ...]:
-    """Tags trimmed, single-line, bounded and without duplicates (first spelling kept)."""
-    kept: dict[str, str] = {}
-    for tag in tags:
-        tag = " ".join(str(tag).split())[:MAX_TAG_CHARS]
-        if tag and tag.casefold() not in kept and len(kept) < MAX_TAGS:
-            kept[tag.casefold()] = tag
-    return tuple(kept.values())
-
-
 def fts_query(query: str) -> str | None:
     """A safe FTS5 query from what a user typed: every word must match, as a prefix; None if no words."""
     words = re.findall(r"\w+", query.casefold())[:16]
@@ -165,7 +208,7 @@ def fts_query(query: str) -> str | None:
 _COLUMNS = [f.name for f in fields(IndexRow)]
 _SELECT = (
     "SELECT id, path, prompt, negative_prompt, seed, steps, guidance_scale, scheduler, width, height, "
-    "model_name, model_hash, created_at, favourite, tags, settings FROM images"
+    "model_name, model_hash, created_at, favourite, settings FROM images"
 )
 
 
@@ -214,7 +257,7 @@ class GalleryIndex:
             for row in rows:
                 item_id = next(ids_iter) if ids_iter is not None else None
                 cursor = self._db.execute(sql, (item_id, *astuple(row)))
-                new_ids.append(int(cursor.lastrowid))
+                new_ids.append(int(cursor.lastrowid or 0))  # an INSERT always sets it
         return new_ids
 
     def insert(self, row: IndexRow, item_id: int | None = None) -> int:
@@ -235,12 +278,6 @@ class GalleryIndex:
         """{relative path: id} of every row; cheap (no settings are read)."""
         with self._lock:
             return dict(self._db.execute("SELECT path, id FROM images").fetchall())
-
-    def annotations(self) -> dict[str, tuple[bool, tuple[str, ...]]]:
-        """{relative path: (favourite, tags)} of rows the user marked."""
-        with self._lock:
-            rows = self._db.execute("SELECT path, favourite, tags FROM images WHERE favourite OR tags != ''")
-            return {path: (bool(fav), tuple(t for t in tags.split("\n") if t)) for path, fav, tags in rows}
 
     def _where(self, query: str, favourites_only: bool) -> tuple[str, list[Any]]:
         clauses, params = [], []
@@ -274,8 +311,8 @@ class GalleryIndex:
         return self._item(row) if row else None
 
     def update(self, item_id: int, **columns: Any) -> None:
-        """Change columns of one row (favourite, tags, path)."""
-        allowed = {"favourite", "tags", "path"}
+        """Change columns of one row (favourite, path)."""
+        allowed = {"favourite", "path"}
         if not set(columns) <= allowed:
             raise ValueError(f"columns {sorted(set(columns) - allowed)} cannot be changed; only {sorted(allowed)}")
         assignments = ", ".join(f"{name} = ?" for name in columns)
@@ -283,7 +320,8 @@ class GalleryIndex:
             self._db.execute(f"UPDATE images SET {assignments} WHERE id = ?", [*columns.values(), item_id])
 
     def _item(self, row: tuple[Any, ...]) -> GalleryItem:
-        item_id, path, *middle, created_at, favourite, tags, settings = row
+        item_id, path, prompt, negative, seed, steps, guidance, scheduler, width, height, model, model_hash = row[:12]
+        created_at, favourite, settings = row[12:]
         try:
             parsed = json.loads(settings)
         except ValueError:
@@ -291,10 +329,18 @@ class GalleryIndex:
         return GalleryItem(
             item_id,
             self.root / path,
-            *middle,
+            prompt,
+            negative,
+            seed,
+            steps,
+            guidance,
+            scheduler,
+            width,
+            height,
+            model,
+            model_hash,
             created_at=created_at,
             favourite=bool(favourite),
-            tags=tuple(tag for tag in tags.split("\n") if tag),
             metadata=parsed if isinstance(parsed, dict) else {},
         )
 

@@ -28,7 +28,6 @@ class GalleryItem:
     model_hash: str
     created_at: float
     favourite: bool
-    tags: tuple[str, ...]
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, repr=False)  # the full JSON metadata
 
     def request(self) -> GenerationRequest | None:

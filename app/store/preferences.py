@@ -34,7 +34,7 @@ class SavedPreferences:
     engine_options: EngineOptions = field(default_factory=EngineOptions)
     model: str = DEMO_MODEL_NAME  # "demo", a model folder, or a Hub id in the local cache
     transformer: str = ""  # a converted transformer file used with the model, if any
-    seconds_per_unit: float | None = None  # measured sampling speed on this machine
+    measured_rates: dict[str, Any] = field(default_factory=dict)  # core.estimates.MeasuredRates, by kind of job
     window_geometry: str = ""  # base64 of the window's geometry and dock layout (Qt's opaque formats)
     window_state: str = ""
     generation: dict[str, Any] = field(default_factory=dict)  # the controls' last values
@@ -65,10 +65,8 @@ class SavedPreferences:
             values[name] = value if isinstance(value, str) else getattr(defaults, name)
         options = data.get("engine_options")
         values["engine_options"] = EngineOptions.from_dict(options if isinstance(options, dict) else {})
-        speed = data.get("seconds_per_unit")
-        if isinstance(speed, bool) or not isinstance(speed, (int, float)) or speed <= 0:
-            speed = None
-        values["seconds_per_unit"] = float(speed) if speed is not None else None
+        rates = data.get("measured_rates")
+        values["measured_rates"] = rates if isinstance(rates, dict) else {}
         generation = data.get("generation")
         values["generation"] = generation if isinstance(generation, dict) else {}
         values["prompt_history"] = _prompts(data.get("prompt_history"))

@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from typing import Any
 
 from app.core.errors import InvalidRequestError
-from app.core.request import MAX_PROMPT_CHARS, MAX_SEED, MAX_STEPS, GenerationRequest
+from app.core.request import MAX_GUIDANCE_SCALE, MAX_PROMPT_CHARS, MAX_SEED, MAX_STEPS, GenerationRequest, is_control
 from app.core.schedulers import DEFAULT_SCHEDULER, SchedulerName
 from app.core.sizes import MAX_SIDE, MIN_SIDE
 
 FIELD_LIMIT = 64 * 1024  # characters kept of one displayed field
 RAW_LIMIT = 1024 * 1024  # characters of one chunk parsed (ComfyUI workflows run to hundreds of KB)
 _NUMBER_LIMIT = 40  # longer "numbers" are garbage; int() of 5,000 digits would raise anyway
-MAX_GUIDANCE = 50.0
 
 # Other tools' sampler names (lower case, no punctuation) mapped to ours; exact when the algorithm matches.
 _SAMPLERS: tuple[tuple[str, SchedulerName, bool], ...] = (
@@ -43,7 +41,7 @@ def text(value: object, limit: int = FIELD_LIMIT) -> str:
     elif not isinstance(value, str):
         value = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (dict, list)) else str(value)
     value = value[:limit]
-    return "".join(c for c in value if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
+    return "".join(c for c in value if c in "\n\t" or not is_control(c))
 
 
 def json_value(raw: object) -> Any | None:
@@ -133,7 +131,7 @@ def build_request(loose: dict[str, object], image_size: tuple[int, int], notes: 
     values["steps"] = int(_clamped("steps", round(steps), 1, MAX_STEPS, notes)) if steps is not None else defaults.steps
     guidance = _numeric(loose, "guidance_scale", notes)
     values["guidance_scale"] = (
-        _clamped("guidance_scale", guidance, 0.0, MAX_GUIDANCE, notes)
+        _clamped("guidance_scale", guidance, 0.0, MAX_GUIDANCE_SCALE, notes)
         if guidance is not None
         else defaults.guidance_scale
     )

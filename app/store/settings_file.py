@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from app.core.atomic_files import replace_atomic
 from app.core.errors import StoreError
-from app.store.files import describe_os_error, replace_atomic
+from app.store.files import describe_os_error
 
 logger = logging.getLogger(__name__)
 

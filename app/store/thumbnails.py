@@ -9,8 +9,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from app.core.atomic_files import replace_atomic
 from app.core.errors import StoreError
-from app.store.files import replace_atomic
 
 THUMBNAIL_SUFFIX = ".jpg"  # every Qt build reads JPEG; thumbnails have no alpha worth keeping
 

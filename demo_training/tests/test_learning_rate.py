@@ -28,7 +28,7 @@ def test_cooldown_decays_linearly_over_the_last_steps() -> None:
 
 
 def test_a_run_shorter_than_its_cooldown_starts_at_the_full_rate_and_decays_to_the_end() -> None:
-    """`--stage2-steps 500` with the default 1 000-step cool-down: full rate at step 1, 1/500 at the last."""
+    """500 steps with a 1 000-step cool-down: the whole run decays, full rate at step 1, 1/500 at the last."""
     schedule = Schedule(steps=500, batch=1, warmup=0, cooldown=1000)
     assert learning_rate_factor(schedule, 1) == 1.0
     assert learning_rate_factor(schedule, 500) == pytest.approx(1 / 500)

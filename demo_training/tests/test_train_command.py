@@ -10,7 +10,7 @@ import pytest
 from app.cli import build_parser
 from app.core.resources import demo_model_dir
 from demo_training.command import settings_from
-from demo_training.trainer import QUICK, TWO_HOURS, TrainSettings
+from demo_training.trainer import QUICK, TrainSettings
 
 
 def parse(*options: str):
@@ -38,31 +38,24 @@ def test_a_negative_seed_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
     assert "argument --seed: must not be negative, got -1" in capsys.readouterr().err
 
 
-def test_data_parallel_processes_default_to_one_and_pass_through() -> None:
-    assert settings_from(parse()).processes == 1
-    assert settings_from(parse("--processes", "2")).processes == 2
-
-
-def test_two_hours_picks_the_earlier_recipe_and_excludes_quick(capsys: pytest.CaptureFixture[str]) -> None:
-    assert settings_from(parse("--two-hours", "--seed", "1")) == replace(TWO_HOURS, seed=1)
-    assert TWO_HOURS.stage2_restarts == (2000, 2000) and TWO_HOURS.stage1_steps > TrainSettings().stage1_steps
-    with pytest.raises(SystemExit):
-        parse("--quick", "--two-hours")
-    assert "not allowed with argument" in capsys.readouterr().err
-
-
 def test_the_shipped_model_was_trained_with_the_default_recipe() -> None:
     """`train-demo` with no options reproduces the shipped folder: its report records the same settings."""
     report = json.loads((demo_model_dir() / "training_report.json").read_text(encoding="utf-8"))
-    assert report["settings"] == json.loads(json.dumps(asdict(TrainSettings())))
+    recorded, expected = report["settings"], json.loads(json.dumps(asdict(TrainSettings())))
+    assert {name: recorded[name] for name in expected} == expected
+    # The run was trained in one process, the only way train-demo trains since its data-parallel option went.
+    assert set(recorded) - set(expected) <= {"processes"} and recorded.get("processes", 1) == 1
 
 
-def test_quick_and_step_overrides_apply_on_top_of_the_chosen_recipe() -> None:
-    settings = settings_from(parse("--quick", "--stage2-steps", "5", "--with-control"))
-    assert settings.stage2_steps == 5 and settings.stage1_steps == QUICK.stage1_steps and settings.run_control
+def test_the_options_that_only_served_experiments_are_gone(capsys: pytest.CaptureFixture[str]) -> None:
+    """Other recipes and step counts are not options: a run trains the shipped recipe (or --quick for tests)."""
+    for option in ("--two-hours", "--stage2-steps", "--processes"):
+        with pytest.raises(SystemExit) as exit_info:
+            parse(option)
+        assert exit_info.value.code == 2 and f"unrecognized arguments: {option}" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("option", ["--vae-steps", "--stage1-steps", "--stage2-steps", "--threads", "--processes"])
+@pytest.mark.parametrize("option", ["--threads"])
 @pytest.mark.parametrize(("value", "message"), [("0", "must be at least 1, got 0"), ("ten", "expected a whole number")])
 def test_a_bad_count_is_a_usage_error_naming_the_option(
     option: str, value: str, message: str, capsys: pytest.CaptureFixture[str]

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,23 +17,10 @@ from app.core.errors import GenerationCancelledError, InsufficientMemoryError, M
 from app.core.request import GenerationRequest, GenerationResult
 from app.engine.controller import EngineController
 from app.engine.jobs import JobInfo, JobProgress, JobResult, ModelState
+from app.engine.progress import StepProgress
 
 WAIT_MS = 10_000
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class FakeStep:
-    """The fields of app.engine.pipeline.StepProgress."""
-
-    step: int
-    total: int
-    elapsed_s: float
-    eta_s: float
-    phase: str
-    preview: Image.Image | None
-    image_index: int
-    image_count: int
 
 
 class FakePipeline:
@@ -47,6 +33,7 @@ class FakePipeline:
         self.info = SimpleNamespace(
             name=f"Fake {model}", native_resolution=256, is_demo=model == "demo", guidance_scale=None
         )
+        self.memory_profile = None
         self.closed_in: int | None = None
         self.generate_threads: set[int] = set()
 
@@ -61,7 +48,9 @@ class FakePipeline:
                 if cancel_event is not None and cancel_event.is_set():
                     raise GenerationCancelledError("cancelled")
                 preview = Image.new("RGB", (16, 8), (255, 0, 0)) if step % 2 == 0 else None
-                on_step(FakeStep(step, request.steps, 0.1 * step, 0.1, "sampling", preview, index, request.batch_size))
+                on_step(
+                    StepProgress(step, request.steps, 0.1 * step, 0.1, "sampling", preview, index, request.batch_size)
+                )
                 if request.prompt.startswith("hold") and step == self.factory.hold_at:
                     # Wait here as a slow step would, until the test cancels or releases the job.
                     while not (cancel_event.is_set() or self.factory.release.is_set()):

@@ -218,5 +218,13 @@ def test_out_of_memory_while_sampling_becomes_a_clear_error_and_the_engine_recov
     monkeypatch.setattr(engine.components.transformer, "forward", forward)
     with pytest.raises(InsufficientMemoryError, match=r"ran out of memory.*lower size tier"):
         engine.generate(request)
+
+    def out_of_ram(*args, **kwargs):
+        raise MemoryError()
+
+    # The CPU's own out-of-memory gets the same advice for this job.
+    monkeypatch.setattr(engine.components.transformer, "forward", out_of_ram)
+    with pytest.raises(InsufficientMemoryError, match=r"ran out of memory.*lower size tier"):
+        engine.generate(request)
     monkeypatch.undo()
     assert engine.generate(request)[0].image.size == (384, 216)

@@ -90,7 +90,6 @@ def test_peak_memory_grows_with_the_size_and_shrinks_with_tiling(engine):
     weights = sum(p.numel() * 4 for m in (engine.components.transformer, engine.components.vae) for p in m.parameters())
     assert small.weights >= weights
     assert large.sampling > 4 * small.sampling * 0.9 and large.decode > small.decode
-    assert engine.estimate_peak_memory(GenerationRequest("x", width=256, height=256)) == small.peak
 
 
 @pytest.mark.parametrize(

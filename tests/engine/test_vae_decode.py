@@ -9,7 +9,7 @@ from torch.nn.functional import interpolate
 
 from app.core.engine_options import VaeTiling
 from app.core.errors import InsufficientMemoryError
-from app.engine.memory import vae_activation_bytes, vae_tiled_activation_bytes
+from app.core.memory_estimate import vae_activation_bytes, vae_tiled_activation_bytes
 from app.engine.vae_decode import blend_tiles, decode_latents, encode_image, should_tile
 
 
@@ -135,11 +135,11 @@ def test_other_errors_are_not_mistaken_for_out_of_memory(vae, monkeypatch):
 
 def test_tiled_estimate_is_one_tile_plus_the_float32_images_the_tiles_blend_into(vae):
     """A tiled pass holds one tile's activations, plus the weighted sum, weight sum and result at full size."""
-    cpu = torch.device("cpu")
-    tile = vae_activation_bytes(vae, 768, 768, torch.float32, cpu)
+    cpu, channels = "cpu", tuple(vae.config.block_out_channels)
+    tile = vae_activation_bytes(channels, 768, 768, 4, cpu)
     for side in (2048, 4096):
         blend = (3 + 1 + 3) * side * side * 4
-        assert vae_tiled_activation_bytes(vae, side, side, 768, torch.float32, cpu) == tile + blend
+        assert vae_tiled_activation_bytes(channels, side, side, 768, 4, cpu) == tile + blend
     # An image smaller than a tile is one tile of its own size.
-    small = vae_activation_bytes(vae, 512, 256, torch.float32, cpu)
-    assert vae_tiled_activation_bytes(vae, 512, 256, 768, torch.float32, cpu) == small + 7 * 512 * 256 * 4
+    small = vae_activation_bytes(channels, 512, 256, 4, cpu)
+    assert vae_tiled_activation_bytes(channels, 512, 256, 768, 4, cpu) == small + 7 * 512 * 256 * 4

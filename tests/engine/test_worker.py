@@ -13,7 +13,8 @@ from app.core.errors import InsufficientMemoryError
 from app.core.request import GenerationRequest
 from app.engine.controller import EngineController
 from app.engine.jobs import ModelState
-from app.engine.worker import EngineConfig, JobQueue, describe_failure, pil_to_qimage
+from app.engine.qt_images import pil_to_qimage
+from app.engine.worker import EngineConfig, JobQueue, describe_failure
 
 WAIT_MS = 10_000
 
@@ -42,6 +43,7 @@ class SlowLoadFactory:
         self.loaded.append(model)
         return SimpleNamespace(
             info=SimpleNamespace(name=model, native_resolution=512, is_demo=False, guidance_scale=None),
+            memory_profile=None,
             generate=lambda request, on_step=None, cancel_event=None: [],
             close=lambda: None,
         )
@@ -63,7 +65,7 @@ def test_queue_hands_out_jobs_first_in_first_out_stamped_with_the_model():
     assert [j.job_id for j in waiting] == [1, 2] and info.request.model == "/models/sigma"
     task = queue.next_task()
     assert task.job.info.job_id == 1 and task.job.info.request.model == "/models/sigma"
-    assert queue.running().job_id == 1 and [j.job_id for j in queue.waiting()] == [2]
+    assert [j.job_id for j in queue.waiting()] == [2]
     assert queue.is_busy
     queue.finish(task.job)
     assert queue.next_task().job.info.job_id == 2
@@ -108,11 +110,12 @@ def test_next_task_blocks_until_work_arrives():
 
 
 def test_failure_messages_keep_studio_errors_and_summarise_the_rest():
-    """Users see a StudioError's own words, memory advice for out-of-memory, and one line for bugs."""
+    """Users see a StudioError's own words, loading advice for out-of-memory (a job's own is the pipeline's), and
+    one line for bugs."""
     assert describe_failure(InsufficientMemoryError("Needs 9 GB; 4 GB free.")) == "Needs 9 GB; 4 GB free."
     out_of_memory = type("OutOfMemoryError", (RuntimeError,), {})("CUDA out of memory. Tried to allocate 2.00 GiB")
-    assert describe_failure(out_of_memory).startswith("Not enough memory for this image (CUDA out of memory.")
-    assert "smaller size tier" in describe_failure(MemoryError())
+    assert describe_failure(out_of_memory).startswith("Not enough memory to load the model (CUDA out of memory.")
+    assert "text encoder on the CPU" in describe_failure(MemoryError())
     bug = describe_failure(ValueError("shape mismatch\n  at line 3\n" + "x" * 1000))
     assert bug.startswith("Generation failed with an unexpected error (ValueError: shape mismatch)")
     assert "\n" not in bug

@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import save_file
 
 from app.core.errors import ModelLoadError
+from app.core.model_info import ModelSource
 from app.core.paths import AppPaths
 from app.model import catalog
 from app.model.catalog import list_models, model_hash, resolve_model_path
@@ -107,9 +108,9 @@ def test_model_hash_is_a1111_short_sha256_and_cached_by_size_and_mtime(tmp_path)
 
 def test_a_folders_recommended_guidance_is_read_and_a_bad_one_is_named(tmp_path):
     """studio.json's guidance_scale becomes ModelInfo.guidance_scale; absent is None; a non-number names the file."""
-    assert catalog.model_info(_pipeline(tmp_path / "plain"), "folder").guidance_scale is None
+    assert catalog.model_info(_pipeline(tmp_path / "plain"), ModelSource.FOLDER).guidance_scale is None
     recommends = _pipeline(tmp_path / "recommends", {"guidance_scale": 3})
-    assert catalog.model_info(recommends, "folder").guidance_scale == 3.0
+    assert catalog.model_info(recommends, ModelSource.FOLDER).guidance_scale == 3.0
     broken = _pipeline(tmp_path / "broken", {"guidance_scale": "strong"})
     with pytest.raises(ModelLoadError, match=r"studio\.json: guidance_scale must be a number from 0 to 50"):
-        catalog.model_info(broken, "folder")
+        catalog.model_info(broken, ModelSource.FOLDER)

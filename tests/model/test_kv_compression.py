@@ -225,3 +225,18 @@ def test_config_dict_round_trip_and_validation():
             KVCompressionConfig.from_dict(data)
     with pytest.raises(ValueError, match=r"layers \[9\] do not exist"):
         apply_kv_compression(tiny_transformer(), KVCompressionConfig(layers=(9,)))
+
+
+def test_a_deep_copy_removes_its_own_grid_hook_and_keeps_the_original_working():
+    """An EMA-style deep copy of a compressed model drops only its own hook; the original still compresses."""
+    model = tiny_transformer()
+    apply_kv_compression(model, KVCompressionConfig(layers=(0, 1), ratio=2))
+    inputs = tiny_inputs(12, 20)
+    expected = _output(model, inputs)
+    twin = copy.deepcopy(model)
+    remove_kv_compression(twin)
+    assert not twin._forward_pre_hooks and not twin._forward_pre_hooks_with_kwargs
+    assert len(model._forward_pre_hooks) == 1
+    assert torch.equal(_output(model, inputs), expected)
+    apply_kv_compression(twin, KVCompressionConfig(layers=(0, 1), ratio=2))
+    assert len(twin._forward_pre_hooks) == 1  # installed once again, not twice

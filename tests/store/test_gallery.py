@@ -64,15 +64,15 @@ def test_page_is_newest_first_and_search_matches_words(gallery: Gallery) -> None
     assert gallery.count("   ") == 4
 
 
-def test_favourites_and_tags(gallery: Gallery) -> None:
-    """Stars filter the list; tags are cleaned and searchable."""
+def test_favourites(gallery: Gallery) -> None:
+    """Stars filter the list, also within a search."""
     first, second = gallery.save(make_result("castle", seed=1)), gallery.save(make_result("bridge", seed=2))
     gallery.set_favourite(second.id, True)
-    gallery.set_tags(first.id, ["Poster ", "poster", "client\nA", ""])
     assert [item.id for item in gallery.page(0, 10, favourites_only=True)] == [second.id]
-    assert gallery.get(first.id).tags == ("Poster", "client A")
-    assert [item.id for item in gallery.page(0, 10, "client")] == [first.id]
-    assert gallery.count("poster", favourites_only=True) == 0
+    assert gallery.count("castle", favourites_only=True) == 0
+    assert gallery.count("bridge", favourites_only=True) == 1
+    gallery.set_favourite(second.id, False)
+    assert gallery.count(favourites_only=True) == 0 and first.id != second.id
     with pytest.raises(StoreError, match="999"):
         gallery.set_favourite(999, True)
 
@@ -122,19 +122,13 @@ def test_delete_to_system_trash(gallery_root: Path, tmp_path: Path, monkeypatch:
 
 
 def test_marks_survive_a_rebuild(gallery: Gallery) -> None:
-    """Favourites and tags are kept beside the images, so rebuilding the index keeps them."""
+    """Favourites are kept beside the images, so rebuilding the index keeps them."""
     item = gallery.save(make_result("marked", seed=1))
     gallery.set_favourite(item.id, True)
-    gallery.set_tags(item.id, ["final"])
     report = gallery.rebuild()
     assert report.indexed_new == 1
     rebuilt = gallery.page(0, 1)[0]
-    assert (rebuilt.path, rebuilt.favourite, rebuilt.tags, rebuilt.created_at) == (
-        item.path,
-        True,
-        ("final",),
-        item.created_at,
-    )
+    assert (rebuilt.path, rebuilt.favourite, rebuilt.created_at) == (item.path, True, item.created_at)
 
 
 def test_schema_version_is_recorded(gallery: Gallery, gallery_root: Path) -> None:

@@ -21,7 +21,7 @@ def test_every_value_round_trips(tmp_path: Path) -> None:
         engine_options=EngineOptions(device=DeviceChoice.CPU, vae_tiling=VaeTiling.ON, preview_every=5),
         model="/models/sigma",
         transformer="/models/sigma.pth",
-        seconds_per_unit=0.25,
+        measured_rates={"native|cpu|fp32": {"sampling_s_per_unit": 0.25, "finish_s_per_megapixel": 1.0, "jobs": 2}},
         window_geometry="AdnQyw==",
         window_state="AAAA/w==",
         generation={"steps": 30, "prompt": "a fox"},
@@ -50,7 +50,7 @@ def test_values_of_the_wrong_type_fall_back_one_by_one(tmp_path: Path) -> None:
             {
                 "theme": 3,
                 "model": "",
-                "seconds_per_unit": "fast",
+                "measured_rates": "fast",
                 "engine_options": {"precision": "fp16", "device": "quantum"},
                 "prompt_history": ["kept", 7, "  "],
                 "style_presets": [{"name": "A", "text": "a"}, {"name": 1}],
@@ -60,7 +60,7 @@ def test_values_of_the_wrong_type_fall_back_one_by_one(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     loaded = PreferencesFile(path).load()
-    assert (loaded.theme, loaded.model, loaded.seconds_per_unit, loaded.generation) == ("dark", "demo", None, {})
+    assert (loaded.theme, loaded.model, loaded.measured_rates, loaded.generation) == ("dark", "demo", {}, {})
     assert loaded.engine_options == EngineOptions(precision=Precision.FP16)
     assert loaded.prompt_history == ("kept",) and loaded.style_presets == (StylePreset("A", "a"),)
 

@@ -10,9 +10,13 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from app.core.errors import GenerationCancelledError
+from app.core.memory_estimate import MemoryProfile, ModelShape
 from app.core.request import GenerationRequest, GenerationResult
+from app.engine.progress import StepProgress
 
 FAIL_WORD = "explode"  # a prompt containing this word makes the fake pipeline fail
+# PixArt-Σ XL's config numbers (16 heads of 72, patch 2, 28 blocks, the SDXL VAE) in float32 on the CPU.
+FAKE_PROFILE = MemoryProfile(ModelShape(16, 72, 2, 28, (128, 256, 512, 512)), "cpu", 4, 4, 2, False)
 
 
 @dataclass(frozen=True)
@@ -23,20 +27,6 @@ class FakeInfo:
     native_resolution: int = 512
     is_demo: bool = False
     guidance_scale: float | None = None
-
-
-@dataclass(frozen=True)
-class FakeStep:
-    """The step report the worker turns into JobProgress."""
-
-    step: int
-    total: int
-    elapsed_s: float
-    eta_s: float
-    phase: str
-    preview: Image.Image | None
-    image_index: int
-    image_count: int
 
 
 def fake_image(request: GenerationRequest) -> Image.Image:
@@ -55,6 +45,7 @@ class FakePipeline:
 
     def __init__(self, step_s: float, gate: threading.Event | None, info: FakeInfo) -> None:
         self.info = info
+        self.memory_profile = FAKE_PROFILE
         self._step_s = step_s
         self._gate = gate
 
@@ -64,6 +55,7 @@ class FakePipeline:
         """One result per batch image, each after `request.steps` steps."""
         results = []
         started = time.monotonic()
+        on_step(StepProgress(0, request.steps, 0.0, 0.0, "encoding", None, 0, request.batch_size))
         for index in range(request.batch_size):
             single = request.with_seed(request.seed + index)
             for step in range(1, request.steps + 1):
@@ -76,18 +68,12 @@ class FakePipeline:
                 if FAIL_WORD in request.prompt:
                     raise RuntimeError("the fake pipeline exploded on purpose")
                 preview = fake_image(single).resize((64, 64)) if step % 2 == 0 else None
-                on_step(
-                    FakeStep(
-                        step,
-                        request.steps,
-                        time.monotonic() - started,
-                        0.0,
-                        "sampling",
-                        preview,
-                        index,
-                        request.batch_size,
-                    )
-                )
+                elapsed = time.monotonic() - started
+                on_step(StepProgress(step, request.steps, elapsed, 0.0, "sampling", preview, index, request.batch_size))
+            elapsed = time.monotonic() - started
+            on_step(
+                StepProgress(request.steps, request.steps, elapsed, 0.0, "decoding", None, index, request.batch_size)
+            )
             result = GenerationResult(image=fake_image(single), request=single, model_name="fake-model")
             if on_result is not None:
                 on_result(result)  # each image as soon as it is made, as the real pipeline does

@@ -195,3 +195,22 @@ def test_choosing_a_model_applies_its_recommended_guidance_before_it_loads(studi
     assert panel.guidance_spin.value() == demo_guidance
     studio.window.use_model(str(tmp_path / "plain"))
     assert panel.guidance_spin.value() == 4.5
+
+
+def test_the_panel_takes_every_step_count_and_guidance_the_cli_takes(studio: Studio) -> None:
+    """Steps 1–1000 and guidance 0–50 in the window, the limits a request (and so the CLI) has (#29.13)."""
+    import argparse
+
+    from app.cli.generate import add_arguments
+    from app.core.request import MAX_GUIDANCE_SCALE, MAX_STEPS
+
+    panel = studio.window.generation_panel
+    assert (panel.steps_spin.minimum(), panel.steps_spin.maximum()) == (1, MAX_STEPS) == (1, 1000)
+    assert (panel.guidance_spin.minimum(), panel.guidance_spin.maximum()) == (0.0, MAX_GUIDANCE_SCALE) == (0.0, 50.0)
+    panel.steps_spin.setValue(MAX_STEPS)
+    panel.guidance_spin.setValue(MAX_GUIDANCE_SCALE)
+    request = studio.state.build_request("demo")
+    assert (request.steps, request.guidance_scale) == (1000, 50.0)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert "1 to 1000" in parser.format_help() and "0 to 50" in parser.format_help()

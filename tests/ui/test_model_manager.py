@@ -11,14 +11,14 @@ from pytestqt.qtbot import QtBot
 
 from app.application import Studio
 from app.core.downloads import DownloadCancelledError, DownloadError, DownloadProgress
-from app.model.catalog import ModelInfo
+from app.core.model_info import ModelInfo, ModelSource
 from app.ui.models.download_panel import DownloadPanel
 from app.ui.models.model_conversion import ModelConversion, resolution_from_name
 from app.ui.models.model_manager import ModelManager
 
 
 def _info(name: str, path: Path, source: str, native: int = 1024, trained: bool = False) -> ModelInfo:
-    return ModelInfo(name, path, native, source == "demo", trained, None, 2_400_000_000, 28, source)
+    return ModelInfo(name, path, native, source == "demo", trained, None, 2_400_000_000, 28, ModelSource(source))
 
 
 class _Controller:

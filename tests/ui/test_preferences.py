@@ -50,7 +50,6 @@ def test_the_old_ini_settings_are_carried_over_once(qtbot: QtBot, make_studio, s
     old.setValue("ui/theme", "light")
     old.setValue("engine/options", json.dumps(EngineOptions(device=DeviceChoice.CPU, preview_every=4).to_dict()))
     old.setValue("engine/model", "demo")
-    old.setValue("engine/seconds_per_unit", 0.5)
     old.setValue("generation/parameters", json.dumps({"steps": 12, "prompt": "an old prompt"}))
     old.setValue("prompts/history", json.dumps(["old one", "old two"]))
     old.setValue("window/geometry", QByteArray(b"\x01\xd9\xd0\xcb"))
@@ -58,7 +57,7 @@ def test_the_old_ini_settings_are_carried_over_once(qtbot: QtBot, make_studio, s
     (config / "style-presets.json").write_text(json.dumps([{"name": "Old", "text": "old look"}]), encoding="utf-8")
     studio = make_studio(show=False)
     prefs = studio.preferences
-    assert prefs.theme is Theme.LIGHT and prefs.seconds_per_unit == 0.5
+    assert prefs.theme is Theme.LIGHT
     assert prefs.engine_options == EngineOptions(device=DeviceChoice.CPU, preview_every=4)
     assert studio.controller.options == prefs.engine_options
     assert studio.state.steps == 12 and studio.state.prompt == "an old prompt"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -162,8 +162,9 @@ class AspectPresets(QWidget):
         self.exact_combo.setToolTip("Exact pixels for screens and print; print sizes carry 300 DPI in the file")
         for kind, title in _KIND_TITLES.items():
             self.exact_combo.addItem(f"— {title} —")
-            header = self.exact_combo.model().item(self.exact_combo.count() - 1)
-            header.setEnabled(False)
+            model = self.exact_combo.model()
+            if isinstance(model, QStandardItemModel):  # a combo box's own model: its headers can be greyed out
+                model.item(self.exact_combo.count() - 1).setEnabled(False)
             for preset in (p for p in EXACT_PRESETS if p.kind is kind):
                 self.exact_combo.addItem(preset.name, preset.name)
         self.exact_combo.currentIndexChanged.connect(self._on_exact_chosen)

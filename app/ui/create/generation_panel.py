@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import InvalidRequestError
-from app.core.request import MAX_BATCH, MAX_SEED, KVCompressionMode
+from app.core.request import MAX_BATCH, MAX_GUIDANCE_SCALE, MAX_SEED, MAX_STEPS, KVCompressionMode
 from app.core.schedulers import SCHEDULER_DEFAULTS, SchedulerName
 from app.core.sizes import GenerationPath, HighResMethod
 from app.ui.create.state import RANDOM_SEED_LIMIT, GenerationSettings, SeedMode
@@ -65,14 +65,14 @@ class GenerationPanel(QWidget):
         title.setProperty("role", "section")
 
         self.steps_spin = QSpinBox()
-        self.steps_spin.setRange(1, 200)
+        self.steps_spin.setRange(1, MAX_STEPS)  # the limits every request has, as in the CLI
         self.steps_spin.setAccessibleName("Steps")
         self.steps_spin.setToolTip("Denoising steps: more is slower and usually finer (20 suits DPM-Solver++)")
         self.steps_spin.valueChanged.connect(lambda value: setattr(state, "steps", value))
         state.steps_changed.connect(self.steps_spin.setValue)
 
         self.guidance_spin = QDoubleSpinBox()
-        self.guidance_spin.setRange(0.0, 20.0)
+        self.guidance_spin.setRange(0.0, MAX_GUIDANCE_SCALE)
         self.guidance_spin.setSingleStep(0.5)
         self.guidance_spin.setDecimals(1)
         self.guidance_spin.setAccessibleName("Guidance scale")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from app.engine.jobs import JobInfo, JobProgress, ModelState, ModelStatus
+
+if TYPE_CHECKING:
+    from app.engine.controller import EngineController
 
 _RANGE = 1000
 
@@ -32,7 +36,7 @@ def describe_progress(progress: JobProgress) -> str:
 class ProgressPanel(QWidget):
     """Binds to the controller's job and model signals."""
 
-    def __init__(self, controller: QObject, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: EngineController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("progressBar")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -23,6 +23,9 @@ from app.ui.create.state import GenerationSettings
 from app.ui.create.style_presets import StylePresets
 from app.ui.create.token_meter import TokenMeter
 from app.ui.widgets.icons import icon
+
+if TYPE_CHECKING:
+    from app.engine.token_counter import TokenCounter
 
 _MENU_TEXT_CHARS = 70
 
@@ -70,7 +73,7 @@ class PromptEditor(QWidget):
         state: GenerationSettings,
         history: PromptHistory,
         styles: StylePresets,
-        counter_provider: Callable[[], Any],
+        counter_provider: Callable[[], TokenCounter | None],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QToolButton, QVBoxLayout, QWidget
 
 from app.engine.jobs import JobInfo
 from app.ui.widgets.icons import icon
+
+if TYPE_CHECKING:
+    from app.engine.controller import EngineController
 
 _ROLE_JOB = Qt.ItemDataRole.UserRole
 
@@ -25,7 +30,7 @@ def describe_job(info: JobInfo) -> str:
 class QueuePanel(QWidget):
     """Mirrors controller.queue_changed; edits call controller.move_job/remove_job/clear_queue."""
 
-    def __init__(self, controller: QObject, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: EngineController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
         self.title = QLabel("QUEUE")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.core.errors import InvalidRequestError
-from app.core.estimates import estimate, format_bytes, format_duration
+from app.core.estimates import TimeEstimate
+from app.core.memory_estimate import MemoryEstimate, estimate_memory, format_gib
 from app.core.sizes import GenerationPath, SizePlan
 from app.ui.create.state import GenerationSettings
 from app.ui.settings.preferences import Preferences
@@ -42,6 +43,7 @@ class SizeSummary(QLabel):
             state.kv_compression_changed,
             state.refine_strength_changed,
             state.batch_count_changed,
+            state.guidance_scale_changed,
             preferences.engine_options_changed,
         ):
             signal.connect(self.refresh)
@@ -59,28 +61,51 @@ class SizeSummary(QLabel):
         size = state.target_size()
         megapixels = size.width * size.height / 1e6
         dpi = f" · {size.dpi} DPI" if size.dpi != 72 else ""
-        options = self._preferences.engine_options
-        guess = estimate(
-            plan,
-            state.steps,
-            state.kv_compression,
-            state.refine_strength,
-            self._preferences.seconds_per_unit,
-            options.precision,
-            options.vae_tiling,
-            state.batch_count,
-        )
-        # A job that also loads the model is not timed (generation_flow), so the first image may not calibrate it.
-        unknown = "time measured on the next image"
-        time_text = f"≈ {format_duration(guess.seconds)}" if guess.seconds is not None else unknown
         batch = f" × {state.batch_count}" if state.batch_count > 1 else ""
         self.setText(
             f"<b>{size.width} × {size.height} px</b> · {megapixels:.{1 if megapixels >= 1 else 2}f} MP{dpi}{batch}<br>"
             f"{describe_path(plan)}<br>"
-            f"<span style='color:{current_colors().muted}'>{time_text} · "
-            f"≈ {format_bytes(guess.memory_bytes)} working memory</span>"
+            f"<span style='color:{current_colors().muted}'>{self._cost_text(plan)}</span>"
         )
         self.setToolTip(
-            "Time is measured from the images made on this machine; memory excludes the model weights.\n"
+            "Time is measured from the images made on this machine, by path; a range means this path was not"
+            " measured yet.\nMemory is the engine's estimate of the job's working memory on its device, model"
+            " weights excluded.\n"
             "Above 2× the model's resolution the image is made at native size first, then upscaled and refined."
         )
+
+    def memory_estimate(self) -> MemoryEstimate | None:
+        """The engine's estimate for the current settings; None before a model is loaded or for an invalid size."""
+        state, profile = self._state, self._state.memory_profile
+        try:
+            plan = state.plan()
+        except InvalidRequestError:
+            return None
+        if profile is None:
+            return None
+        tiling = self._preferences.engine_options.vae_tiling
+        return estimate_memory(profile, plan, state.guidance_scale, state.kv_compression, tiling)
+
+    def time_estimate(self) -> TimeEstimate | None:
+        """Seconds for the whole job from this machine's measured rates; None before any image of this model ran."""
+        state, profile = self._state, self._state.memory_profile
+        if profile is None:
+            return None
+        rates = self._preferences.measured_rates
+        return rates.estimate(
+            profile, state.plan(), state.steps, state.kv_compression, state.refine_strength, state.batch_count
+        )
+
+    def _cost_text(self, plan: SizePlan) -> str:
+        """'≈ 12 s · ≈ 3.2 GiB working memory', or what is not known yet."""
+        memory = self.memory_estimate()
+        if memory is None:
+            return "time and memory shown once the model is loaded"
+        guess = self.time_estimate()
+        if guess is None:
+            time_text = "time measured on the first image"
+        elif guess.measured:
+            time_text = str(guess)
+        else:
+            time_text = f"{guess} (first {plan.path.value} image here)"
+        return f"{time_text} · ≈ {format_gib(memory.activations)} working memory"

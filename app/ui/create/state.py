@@ -61,6 +61,7 @@ _DEFAULTS: dict[str, Any] = {
     "high_res": HighResMethod.AUTO,
     "refine_strength": 0.5,
     "native_resolution": 1024,
+    "memory_profile": None,  # the loaded model's, for the estimates; None until one is ready
 }
 _ENUMS: dict[str, type[Enum]] = {
     "size_mode": SizeMode,
@@ -70,9 +71,19 @@ _ENUMS: dict[str, type[Enum]] = {
     "high_res": HighResMethod,
 }
 _SIZE_FIELDS = frozenset(
-    {"size_mode", "aspect", "exact", "custom_width", "custom_height", "tier_scale", "high_res", "native_resolution"}
+    {
+        "size_mode",
+        "aspect",
+        "exact",
+        "custom_width",
+        "custom_height",
+        "tier_scale",
+        "high_res",
+        "native_resolution",
+        "memory_profile",
+    }
 )
-_PERSISTED = tuple(name for name in _DEFAULTS if name != "native_resolution")
+_PERSISTED = tuple(name for name in _DEFAULTS if name not in ("native_resolution", "memory_profile"))
 
 
 def _field(name: str) -> property:
@@ -130,6 +141,7 @@ class GenerationSettings(QObject):
     high_res_changed = Signal(object)
     refine_strength_changed = Signal(float)
     native_resolution_changed = Signal(int)
+    memory_profile_changed = Signal(object)  # MemoryProfile | None
     size_changed = Signal()  # anything that changes the final size or how it is made
     changed = Signal()  # any value
 
@@ -151,6 +163,7 @@ class GenerationSettings(QObject):
     high_res = _field("high_res")
     refine_strength = _field("refine_strength")
     native_resolution = _field("native_resolution")
+    memory_profile = _field("memory_profile")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -177,8 +190,8 @@ class GenerationSettings(QObject):
             return TargetSize(preset.width, preset.height, preset.dpi)
         if self.size_mode is SizeMode.CUSTOM:
             return TargetSize(self.custom_width, self.custom_height)
-        preset = aspect_preset(self.aspect)
-        width, height = size_for_aspect(preset.ratio_w, preset.ratio_h, self._tier_resolution())
+        aspect = aspect_preset(self.aspect)
+        width, height = size_for_aspect(aspect.ratio_w, aspect.ratio_h, self._tier_resolution())
         return TargetSize(width, height)
 
     def plan(self) -> SizePlan:
@@ -280,9 +293,9 @@ class GenerationSettings(QObject):
                 self.tier_scale = tier_scale
                 return
         for tier in tiers(self.native_resolution):
-            for preset in ASPECT_PRESETS:
-                if size_for_aspect(preset.ratio_w, preset.ratio_h, tier.resolution) == (width, height):
-                    self.aspect = preset.name
+            for aspect in ASPECT_PRESETS:
+                if size_for_aspect(aspect.ratio_w, aspect.ratio_h, tier.resolution) == (width, height):
+                    self.aspect = aspect.name
                     self.tier_scale = tier.scale
                     self.size_mode = SizeMode.ASPECT
                     return

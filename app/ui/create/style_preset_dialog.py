@@ -67,8 +67,8 @@ class StylePresetDialog(QDialog):
         self._fill()
 
     def accept(self) -> None:
-        """Save the edited presets."""
-        self._styles.set_presets(self._presets)
+        """Save the edited presets (saying so when the file could not be written)."""
+        self._styles.set_presets(self._presets)  # a refused save is announced by Preferences.save_failed
         super().accept()
 
     def _fill(self, current: int = 0) -> None:

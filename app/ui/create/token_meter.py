@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
+from app.core.request import MAX_TEXT_TOKENS
 from app.ui.widgets.background import run_in_background
+
+if TYPE_CHECKING:
+    from app.engine.token_counter import TokenCounter
 
 DEBOUNCE_MS = 200
 WARN_FRACTION = 0.9  # warn when the prompt uses 90% of the limit
@@ -19,13 +23,13 @@ class TokenMeter(QLabel):
 
     counted = Signal(object)  # the TokenCount shown
 
-    def __init__(self, counter_provider: Callable[[], Any], parent: QWidget | None = None) -> None:
+    def __init__(self, counter_provider: Callable[[], TokenCounter | None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("tokenMeter")
         self.setProperty("role", "hint")
         self.setWordWrap(True)
         self.setAccessibleName("Prompt token count")
-        self.setToolTip("Tokens the text encoder sees; PixArt-Σ reads at most 300, the rest is cut.")
+        self.setToolTip(f"Tokens the text encoder sees; PixArt-Σ reads at most {MAX_TEXT_TOKENS}, the rest is cut.")
         self._provider = counter_provider
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # one tokenizer call at a time, in order

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +80,7 @@ class GalleryModel(QAbstractListModel):
         self.refresh()
 
     def set_filter(self, query: str = "", favourites_only: bool = False) -> None:
-        """Search prompts and tags (each word as a prefix), optionally favourites only."""
+        """Search prompts (each word as a prefix), optionally favourites only."""
         if (query, favourites_only) != (self._query, self._favourites_only):
             self._query, self._favourites_only = query, favourites_only
             self.refresh()
@@ -187,7 +189,7 @@ class GalleryModel(QAbstractListModel):
         """Files, so other apps take them as dropped images."""
         return ["text/uri-list"]
 
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         """The selected images' files."""
         mime = QMimeData()
         paths = [self._rows[i.row()].path for i in indexes if i.isValid()]
@@ -210,8 +212,8 @@ class GalleryModel(QAbstractListModel):
             gallery = self._gallery
             run_in_background(
                 lambda: _load_thumbnail(gallery, item.path),
-                lambda image, item_id=item.id: self._on_thumbnail(item_id, image),
-                lambda error, item_id=item.id: self._on_thumbnail_failed(item_id, error),
+                partial(self._on_thumbnail, item.id),
+                partial(self._on_thumbnail_failed, item.id),
                 context=self,
                 pool=self._pool,
             )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -27,7 +27,7 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
 _SEARCH_DELAY_MS = 250
 
 
-def dropped_images(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+def dropped_images(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> list[Path]:
     """Local image files carried by a drag."""
     mime = event.mimeData()
     if not mime.hasUrls():
@@ -48,7 +48,7 @@ class GalleryListView(QListView):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: QDragEnterEvent) -> None:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         """Keep accepting what dragEnterEvent accepted."""
         if event.source() is not self and dropped_images(event):
             event.acceptProposedAction()
@@ -86,7 +86,7 @@ class GalleryView(QWidget):
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition).setToolTip("Search")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search the gallery")
-        self.search.setToolTip("Search prompts and tags (Ctrl+F)")
+        self.search.setToolTip("Search prompts (Ctrl+F)")
         self._search_timer = QTimer(self, singleShot=True, interval=_SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._apply_filter)
         self.search.textChanged.connect(self._search_timer.start)
@@ -179,7 +179,7 @@ class GalleryView(QWidget):
         if current.isValid():
             self.item_selected.emit(current.data(ITEM_ROLE))
 
-    def _emit_selected(self, signal: Signal) -> None:
+    def _emit_selected(self, signal: SignalInstance) -> None:
         items = self.selected_items()
         if items:
             signal.emit(items)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
@@ -27,23 +29,47 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.downloads import DownloadProgress
 from app.core.estimates import format_bytes
+from app.core.model_info import ModelInfo, ModelSource
 from app.ui.models.download_panel import DownloadPanel
 from app.ui.models.model_conversion import ModelConversion, resolution_from_name
 from app.ui.widgets.icons import icon
 
 log = logging.getLogger(__name__)
 
-_SOURCES = {"demo": "Demo", "folder": "Local folder", "hf-cache": "Hugging Face cache", "checkpoint": "Checkpoint"}
+_SOURCES = {
+    ModelSource.DEMO: "Demo",
+    ModelSource.FOLDER: "Local folder",
+    ModelSource.HF_CACHE: "Hugging Face cache",
+    ModelSource.CHECKPOINT: "Checkpoint",
+}
 _COLUMNS = ("Model", "Kind", "Native", "Size", "KV weights", "Location")
 _RESOLUTIONS = ("From the file name", "256", "512", "1024", "2048")
 
 
-def selection_for(info: Any, base: str) -> tuple[str, str | None]:
+class ModelCatalog(Protocol):
+    """What the manager asks of the engine controller: the active model, the models on this machine, downloads."""
+
+    @property
+    def model(self) -> str: ...
+
+    def list_models(self) -> list[ModelInfo]: ...
+
+    def download_model(
+        self,
+        repo_id: str,
+        on_progress: Callable[[DownloadProgress], None],
+        cancel: threading.Event,
+        cache_dir: Path | None = None,
+    ) -> Coroutine[Any, Any, Path]: ...
+
+
+def selection_for(info: ModelInfo, base: str) -> tuple[str, str | None]:
     """(model, transformer) for controller.set_model: a lone transformer runs inside the base pipeline."""
-    if info.source == "demo":
+    if info.source is ModelSource.DEMO:
         return "demo", None
-    if info.source == "hf-cache":
+    if info.source is ModelSource.HF_CACHE:
         return info.name, None
     if (Path(info.path) / "model_index.json").is_file():
         return str(info.path), None
@@ -55,14 +81,14 @@ class ModelManager(QDialog):
 
     model_chosen = Signal(str, str)
 
-    def __init__(self, controller: Any, models_folder: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: ModelCatalog, models_folder: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
         self.setObjectName("modelManager")
         self.resize(880, 560)
         self._controller = controller
         self._models_folder = models_folder
-        self._models: list[Any] = []
+        self._models: list[ModelInfo] = []
         self.conversion: ModelConversion | None = None
 
         intro = QLabel(
@@ -135,7 +161,7 @@ class ModelManager(QDialog):
         self.refresh()
 
     @property
-    def models(self) -> list[Any]:
+    def models(self) -> list[ModelInfo]:
         """The ModelInfos shown, in table order."""
         return list(self._models)
 
@@ -152,7 +178,7 @@ class ModelManager(QDialog):
             native = f"{info.native_resolution} px" if info.native_resolution else "unknown"
             cells = (
                 name,
-                _SOURCES.get(info.source, info.source),
+                _SOURCES[info.source],
                 native,
                 format_bytes(info.size_bytes),
                 "trained" if info.has_trained_kv_weights else "—",
@@ -168,7 +194,10 @@ class ModelManager(QDialog):
                 self.table.selectRow(row)
         self.base_combo.clear()
         for info in self._models:
-            if info.source in ("demo", "hf-cache") or (Path(info.path) / "model_index.json").is_file():
+            if (
+                info.source in (ModelSource.DEMO, ModelSource.HF_CACHE)
+                or (Path(info.path) / "model_index.json").is_file()
+            ):
                 self.base_combo.addItem(info.name, selection_for(info, active)[0])
         if not self._models:
             self.task_label.setText("No models found; the demo model is missing from this installation.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from pathlib import Path
@@ -39,8 +38,6 @@ def read_legacy_settings(config: Path) -> SavedPreferences | None:
             ("prompt_history", "prompts/history"),
         ):
             data[name] = _json(settings.value(key))
-        with contextlib.suppress(TypeError, ValueError):
-            data["seconds_per_unit"] = float(settings.value("engine/seconds_per_unit"))
         for name, key in (("window_geometry", "window/geometry"), ("window_state", "window/state")):
             value = settings.value(key)
             if isinstance(value, QByteArray):

@@ -11,6 +11,7 @@ from PySide6.QtCore import QByteArray, QObject, Signal
 
 from app.core.engine_options import EngineOptions
 from app.core.errors import StoreError
+from app.core.estimates import MeasuredRates
 from app.core.paths import AppPaths
 from app.core.styles import StylePreset
 from app.store.preferences import PreferencesFile, preferences_path
@@ -99,13 +100,13 @@ class Preferences(QObject):
         self._update(model=model, transformer=transformer)
 
     @property
-    def seconds_per_unit(self) -> float | None:
-        """Measured sampling speed on this machine (see core.estimates), or None before the first image."""
-        return self._values.seconds_per_unit
+    def measured_rates(self) -> MeasuredRates:
+        """Sampling and finishing speeds measured on this machine, by kind of job (empty before the first image)."""
+        return MeasuredRates.from_dict(self._values.measured_rates)
 
-    @seconds_per_unit.setter
-    def seconds_per_unit(self, value: float) -> None:
-        self._update(seconds_per_unit=float(value))
+    @measured_rates.setter
+    def measured_rates(self, value: MeasuredRates) -> None:
+        self._update(measured_rates=value.to_dict())
 
     @property
     def window_geometry(self) -> QByteArray:

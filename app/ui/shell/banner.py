@@ -35,7 +35,7 @@ class Banner(QFrame):
         title: str,
         message: str = "",
         details: str = "",
-        actions: tuple[tuple[str, Callable[[], None]], ...] = (),
+        actions: tuple[tuple[str, Callable[[], object]], ...] = (),  # what a callback returns is ignored
         parent: QWidget | None = None,
         rich_message: bool = False,
     ) -> None:

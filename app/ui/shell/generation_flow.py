@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
-from PIL import Image
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from app.core.errors import InvalidRequestError, StudioError
-from app.core.estimates import request_units, update_speed
-from app.core.request import GenerationResult
+from app.core.estimates import finish_megapixels, work_units
+from app.core.request import MAX_TEXT_TOKENS, GenerationResult
+from app.core.sizes import plan_size
 from app.engine.jobs import JobInfo, JobProgress, JobResult, ModelState, ModelStatus
+from app.engine.qt_images import pil_to_qimage
 from app.store.items import GalleryItem
 from app.ui.create.prompt_history import PromptHistory
 from app.ui.create.state import GenerationSettings
@@ -21,13 +22,10 @@ from app.ui.gallery.gallery_model import GalleryModel
 from app.ui.settings.preferences import Preferences
 from app.ui.widgets.background import run_in_background
 
+if TYPE_CHECKING:
+    from app.engine.controller import EngineController
+
 log = logging.getLogger(__name__)
-
-
-def pil_to_qimage(image: Image.Image) -> QImage:
-    """A QImage owning a copy of a PIL image's pixels (safe to pass between threads)."""
-    rgb = image.convert("RGB")
-    return QImage(rgb.tobytes(), rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888).copy()
 
 
 class GenerationFlow(QObject):
@@ -40,7 +38,7 @@ class GenerationFlow(QObject):
 
     def __init__(
         self,
-        controller: Any,
+        controller: EngineController,
         state: GenerationSettings,
         gallery_model: GalleryModel,
         history: PromptHistory,
@@ -55,13 +53,15 @@ class GenerationFlow(QObject):
         self._preferences = preferences
         self._save_pool = QThreadPool(self)
         self._save_pool.setMaxThreadCount(1)  # images of a batch are saved (and shown) in order
-        self._started: dict[int, tuple[float, JobInfo]] = {}
-        self._loaded_during_job = False
+        # Per running job: when its current image started sampling and when it began decoding (monotonic seconds).
+        self._image_started: dict[int, float] = {}
+        self._decoding_since: dict[int, float] = {}
         controller.job_started.connect(self._on_started)
         controller.progress.connect(self._on_progress)
         controller.result_ready.connect(self._on_result)
         controller.job_finished.connect(self._on_finished)
         controller.job_failed.connect(self._on_failed)
+        controller.job_cancelled.connect(self._forget)
         controller.model_status_changed.connect(self._on_model_status)
         controller.recommended_guidance_changed.connect(self._state.use_model_guidance)
 
@@ -86,10 +86,14 @@ class GenerationFlow(QObject):
         return self._save_pool.waitForDone(timeout_ms)
 
     def _on_started(self, info: JobInfo) -> None:
-        self._started[info.job_id] = (time.monotonic(), info)
-        self._loaded_during_job = False
+        self._forget(info.job_id)
 
     def _on_progress(self, progress: JobProgress) -> None:
+        # Timed from the prompt's encoding, which starts after any model load, so loading never counts as sampling.
+        if progress.phase == "encoding":
+            self._image_started[progress.job_id] = time.monotonic()
+        elif progress.phase == "decoding":
+            self._decoding_since[progress.job_id] = time.monotonic()
         if progress.preview is not None and not progress.preview.isNull():
             self.preview_ready.emit(progress.preview)
 
@@ -97,24 +101,52 @@ class GenerationFlow(QObject):
         result = job_result.result
         self._state.last_seed = result.request.seed
         gallery = self._gallery_model.gallery
+        now = time.monotonic()
+        started = self._image_started.get(job_result.job_id)
+        decoding = self._decoding_since.pop(job_result.job_id, None)
+        self._image_started[job_result.job_id] = now  # the next image of a batch starts sampling now
+        timing = (decoding - started, now - decoding) if started is not None and decoding is not None else None
 
-        def save() -> tuple[QImage, GalleryItem | None, str]:
+        def save() -> tuple[QImage, GalleryItem | None, str, float]:
+            begun = time.monotonic()
             image = pil_to_qimage(result.image)
             try:
-                return image, gallery.save(result), ""
-            except (StudioError, OSError) as error:
-                return image, None, str(error)
+                item, error = gallery.save(result), ""
+            except (StudioError, OSError) as failure:
+                item, error = None, str(failure)
+            return image, item, error, time.monotonic() - begun
 
-        run_in_background(save, self._on_saved, self._on_save_crashed, context=self, pool=self._save_pool)
+        def saved(outcome: tuple[QImage, GalleryItem | None, str, float]) -> None:
+            image, item, error, save_s = outcome
+            if timing is not None and item is not None:
+                self._learn_speed(result, timing[0], timing[1] + save_s)
+            self._on_saved(image, item, error)
+
+        run_in_background(save, saved, self._on_save_crashed, context=self, pool=self._save_pool)
         self._warn_about(result)
 
-    def _on_saved(self, outcome: tuple[QImage, GalleryItem | None, str]) -> None:
-        image, item, error = outcome
+    def _on_saved(self, image: QImage, item: GalleryItem | None, error: str) -> None:
         if item is not None:
             self._gallery_model.add_item(item)
         self.image_ready.emit(image, item)
         if error:
             self.failed.emit("The image could not be saved to the gallery.", error)
+
+    def _learn_speed(self, result: GenerationResult, sampling_s: float, finish_s: float) -> None:
+        """Average one image's sampling and decode-and-save seconds into the rates of its kind of job."""
+        profile = self._state.memory_profile
+        if profile is None:
+            return
+        request = result.request
+        plan = plan_size(
+            request.width, request.height, self._state.native_resolution, request.high_res, request.tier_scale
+        )
+        units = work_units(profile, plan, request.steps, request.kv_compression, request.refine_strength)
+        rates = self._preferences.measured_rates
+        self._preferences.measured_rates = rates.measured(
+            profile, plan.path, sampling_s, units, finish_s, finish_megapixels(plan)
+        )
+        self._state.size_changed.emit()  # the size line re-estimates with the new rates
 
     def _on_save_crashed(self, error: Exception) -> None:
         log.exception("saving a result failed", exc_info=error)
@@ -122,31 +154,26 @@ class GenerationFlow(QObject):
 
     def _warn_about(self, result: GenerationResult) -> None:
         if result.prompt_truncated:
-            self.message.emit("The prompt was longer than 300 tokens; its end was cut.")
+            self.message.emit(f"The prompt was longer than {MAX_TEXT_TOKENS} tokens; its end was cut.")
         for warning in result.warnings:
             self.message.emit(warning)
 
     def _on_finished(self, job_id: int) -> None:
-        started = self._started.pop(job_id, None)
-        if started is None or self._loaded_during_job:
-            return  # a job that also loaded the model says nothing about sampling speed
-        start, info = started
-        units = request_units(info.request, self._state.native_resolution)
-        speed = update_speed(self._preferences.seconds_per_unit, time.monotonic() - start, units)
-        if speed is not None:
-            self._preferences.seconds_per_unit = speed
-            self._state.size_changed.emit()  # the size line re-estimates with the new speed
+        self._forget(job_id)
+
+    def _forget(self, job_id: int) -> None:
+        self._image_started.pop(job_id, None)
+        self._decoding_since.pop(job_id, None)
 
     def _on_failed(self, job_id: int, message: str, details: str) -> None:
-        self._started.pop(job_id, None)
+        self._forget(job_id)
         self.failed.emit(message, details)
 
     def _on_model_status(self, status: ModelStatus) -> None:
-        if status.state is ModelState.LOADING:
-            self._loaded_during_job = True
-        elif status.state is ModelState.READY:
+        if status.state is ModelState.READY:
             if status.native_resolution:
                 self._state.native_resolution = int(status.native_resolution)
+            self._state.memory_profile = status.memory_profile
             self._state.use_model_guidance(status.guidance_scale)
         elif status.state is ModelState.FAILED:
             self.failed.emit("The model could not be loaded.", status.message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QImage, QImageReader
@@ -40,6 +40,9 @@ from app.ui.viewer.image_viewer import ImageViewer
 from app.ui.widgets.background import run_in_background
 from app.ui.widgets.icons import app_icon
 
+if TYPE_CHECKING:
+    from app.engine.controller import EngineController
+
 log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "PixArt Studio"
@@ -50,7 +53,7 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        controller: Any,
+        controller: EngineController,
         gallery_model: GalleryModel,
         state: GenerationSettings,
         preferences: Preferences,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
@@ -18,6 +18,10 @@ from app.ui.create.size_summary import SizeSummary
 from app.ui.create.state import GenerationSettings
 from app.ui.create.style_presets import StylePresets
 from app.ui.settings.preferences import Preferences
+
+if TYPE_CHECKING:
+    from app.engine.controller import EngineController
+    from app.engine.token_counter import TokenCounter
 
 PANEL_WIDTH = 400
 
@@ -39,8 +43,8 @@ class SidePanel(QWidget):
         preferences: Preferences,
         history: PromptHistory,
         styles: StylePresets,
-        controller: Any,
-        counter_provider: Callable[[], Any],
+        controller: EngineController,
+        counter_provider: Callable[[], TokenCounter | None],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -168,7 +168,7 @@ class ImageViewer(QGraphicsView):
         super().mouseMoveEvent(event)
         self.report_pixel(event.position().toPoint())
 
-    def leaveEvent(self, event: object) -> None:
+    def leaveEvent(self, event: QEvent) -> None:
         """The cursor left: no pixel to report."""
         self.pixel_hovered.emit(-1, -1, None)
         super().leaveEvent(event)
@@ -203,7 +203,7 @@ class ImageViewer(QGraphicsView):
         if self._fit_mode:
             self.fit()
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         """A hint on the empty canvas, and a 'Preview' tag while sampling."""
         if self.has_image and not self.is_preview:
             return

@@ -36,8 +36,8 @@ class _Task(QRunnable):
 
 def run_in_background(
     fn: Callable[[], Any],
-    on_done: Callable[[Any], None],
-    on_error: Callable[[Exception], None] | None = None,
+    on_done: Callable[[Any], object],
+    on_error: Callable[[Exception], object] | None = None,
     context: QObject | None = None,
     pool: QThreadPool | None = None,
 ) -> None:
@@ -48,7 +48,7 @@ def run_in_background(
     relay = _Relay()  # unparented: deleting the context must not delete a relay a worker may still emit on
     _pending.add(relay)
 
-    def deliver(callback: Callable[[Any], None], value: Any) -> None:
+    def deliver(callback: Callable[[Any], object], value: Any) -> None:
         _pending.discard(relay)
         if context is None or shiboken6.isValid(context):
             callback(value)
