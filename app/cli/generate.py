@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from app.cli.engine_flags import add_engine_arguments, check_usable, engine_options
 from app.core.errors import InvalidRequestError, ModelLoadError, StudioError
 from app.core.request import GenerationRequest, KVCompressionMode
 from app.core.resources import DEMO_MODEL_NAME
@@ -44,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1, help="number of images")
     parser.add_argument("--out", required=True, help="PNG file, or a folder for one file per image")
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    add_engine_arguments(parser)
 
 
 def _scheduler_names() -> str:
@@ -57,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         model_dir = _resolve(args.model, "model")
         transformer = _resolve(args.transformer, "transformer") if args.transformer else None
         _prepare_output(Path(args.out))
+        options = engine_options(args)
     except (ValueError, ModelLoadError) as error:  # InvalidRequestError is a ValueError
         return _fail(str(error), EXIT_BAD_INPUT)
 
@@ -67,12 +70,17 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         return _fail(str(error), EXIT_BAD_INPUT)
 
-    from app.engine.pipeline import Pipeline  # torch is imported only once the input is known to be good
+    try:  # torch is imported only once the input is known to be good
+        engine = check_usable(options, model_dir)
+    except (ValueError, ModelLoadError) as error:  # a device, precision or encoder this machine cannot run
+        return _fail(str(error), EXIT_BAD_INPUT)
+
+    from app.engine.pipeline import Pipeline
 
     _quiet_libraries()
     bar = _ProgressBar(sys.stderr)
     try:
-        pipeline = Pipeline.load(model_dir, transformer, progress=bar.loading)
+        pipeline = Pipeline.load(model_dir, transformer, options=options, progress=bar.loading)
     except StudioError as error:
         bar.end(keep=False)
         return _fail(str(error), EXIT_FAILED)
@@ -101,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         return _fail(f"cannot write {args.out}: {error.strerror or error}", EXIT_FAILED)
     if args.json:
-        payload = {"images": [{"file": str(f), **r.metadata()} for f, r in zip(files, results, strict=True)]}
+        images = [{"file": str(f), **r.metadata()} for f, r in zip(files, results, strict=True)]
+        payload = {"engine": engine, "images": images}
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         for file in files:
