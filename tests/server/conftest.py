@@ -96,7 +96,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def serve_process(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen, str]]]:
-    """`pixart-studio serve` as its own process (so a test can kill it), with a token file."""
+    """`pixart-studio serve` as its own process (so a test can kill it), with a token file; logs in serve.log."""
     processes: list[subprocess.Popen] = []
 
     def start(*extra: str) -> tuple[subprocess.Popen, str]:
@@ -105,7 +105,11 @@ def serve_process(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Pop
         token_file.chmod(0o600)
         port = free_port()
         command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--token-file", str(token_file)]
-        process = subprocess.Popen([*command, "--models", "demo", *extra], cwd=Path(__file__).parents[2])
+        log = (tmp_path / "serve.log").open("wb")  # what the server logs, for the tests that read it
+        process = subprocess.Popen(
+            [*command, "--models", "demo", *extra], cwd=Path(__file__).parents[2], stdout=log, stderr=log
+        )
+        log.close()
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + START_TIMEOUT_S
