@@ -179,8 +179,8 @@ class EngineWorker(QThread):
         """While the server is lost: when it answers again (or the app went local), let the queue run again."""
         if config.server is None or self._remote.reachable(config.server):
             self._server_down = False
-            where = config.server.url if config.server else "this computer"
-            self.connection_changed.emit(True, f"Connected to {where} again")
+            back = f"Connected to {config.server.url} again" if config.server else "Rendering on this computer"
+            self.connection_changed.emit(True, back)
             if config.server is not None:
                 self._connect(config)
 
