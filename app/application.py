@@ -28,6 +28,7 @@ from app.ui.create.state import GenerationSettings
 from app.ui.create.style_presets import StylePresets
 from app.ui.gallery.gallery_model import GalleryModel
 from app.ui.settings.preferences import Preferences, open_preferences
+from app.ui.settings.server_settings import saved_server
 from app.ui.shell.main_window import MainWindow
 from app.ui.widgets.background import run_in_background
 from app.ui.widgets.event_loop import asyncio_loop
@@ -98,6 +99,7 @@ def build_studio(
         options=preferences.engine_options,
         pipeline_factory=pipeline_factory,
         paths=paths,
+        server=saved_server(preferences),
     )
     state = GenerationSettings()
     window = MainWindow(

@@ -26,6 +26,7 @@ FAMILIES: dict[str, str] = {
     "memory": "benchmarks.memory_bench",
     "app": "benchmarks.app_bench",
     "limit": "benchmarks.limit_bench",
+    "remote": "benchmarks.remote_bench",
 }
 
 

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
+MAX_DEVICE_INDEX = 64
+
 
 class DeviceChoice(str, Enum):
     """Where sampling runs; auto picks CUDA, then MPS, then CPU."""
@@ -51,6 +53,14 @@ class EngineOptions:
     text_encoder: TextEncoderPlacement = TextEncoderPlacement.AUTO
     vae_tiling: VaeTiling = VaeTiling.AUTO
     preview_every: int = 2  # steps between live previews; 0 turns previews off
+    device_index: int | None = None  # which CUDA GPU (cuda:N); None: the current one
+
+    @property
+    def device_label(self) -> str:
+        """The device as the command line writes it: auto, cpu, cuda, cuda:N or mps."""
+        if self.device is DeviceChoice.CUDA and self.device_index is not None:
+            return f"cuda:{self.device_index}"
+        return self.device.value
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the settings file."""
@@ -73,4 +83,21 @@ class EngineOptions:
                 values[name] = getattr(defaults, name)
         preview = data.get("preview_every", defaults.preview_every)
         values["preview_every"] = preview if isinstance(preview, int) and 0 <= preview <= 1000 else 2
+        index = data.get("device_index")
+        valid_index = isinstance(index, int) and not isinstance(index, bool) and 0 <= index < MAX_DEVICE_INDEX
+        values["device_index"] = index if valid_index and values["device"] is DeviceChoice.CUDA else None
         return cls(**values)
+
+
+def parse_device(text: str) -> tuple[DeviceChoice, int | None]:
+    """'auto', 'cpu', 'cuda', 'cuda:N' or 'mps' as a choice and a GPU index; ValueError naming the valid forms."""
+    name, _, index = text.strip().lower().partition(":")
+    try:
+        choice = DeviceChoice(name)
+    except ValueError:
+        choice = None
+    if choice is not None and not index:
+        return choice, None
+    if choice is DeviceChoice.CUDA and index.isdigit() and int(index) < MAX_DEVICE_INDEX:
+        return choice, int(index)
+    raise ValueError(f"device {text!r} is not valid; choose auto, cpu, cuda, cuda:N (N a GPU number) or mps")

@@ -10,12 +10,13 @@ from app.core.kv_config import KVCompressionConfig
 
 
 class ModelSource(str, Enum):
-    """Where a model was found: the shipped demo, a folder, the Hugging Face cache, or an original checkpoint."""
+    """Where a model was found: the shipped demo, a folder, the Hugging Face cache, an original checkpoint, a server."""
 
     DEMO = "demo"
     FOLDER = "folder"
     HF_CACHE = "hf-cache"
     CHECKPOINT = "checkpoint"
+    SERVER = "server"  # listed by the server the window renders on
 
 
 @dataclass(frozen=True)

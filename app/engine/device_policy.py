@@ -19,6 +19,11 @@ GIB = 1024**3
 # Memory beyond the weights that a 1K–2K job needs on the GPU; below it the text encoder moves to the CPU.
 GPU_WORKING_HEADROOM = 6 * GIB
 
+_MISSING = {
+    DeviceChoice.CUDA: "torch sees no CUDA GPU; install a CUDA build of torch (README: A GPU build of torch) "
+    "on a machine with an NVIDIA GPU, or choose auto or cpu",
+    DeviceChoice.MPS: "Apple's GPU (MPS) exists only on Apple-silicon Macs; choose auto or cpu",
+}
 _PRECISION_DTYPES = {Precision.FP32: torch.float32, Precision.FP16: torch.float16, Precision.BF16: torch.bfloat16}
 
 
@@ -36,8 +41,8 @@ def _mps_available() -> bool:
     return bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
 
 
-def pick_device(choice: DeviceChoice = DeviceChoice.AUTO) -> torch.device:
-    """CUDA, then MPS, then CPU for auto; an explicit choice must be available on this machine."""
+def pick_device(choice: DeviceChoice = DeviceChoice.AUTO, index: int | None = None) -> torch.device:
+    """CUDA, then MPS, then CPU for auto; an explicit choice (and CUDA GPU index) must be available here."""
     if choice is DeviceChoice.AUTO:
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -48,7 +53,12 @@ def pick_device(choice: DeviceChoice = DeviceChoice.AUTO) -> torch.device:
         DeviceChoice.CPU: True,
     }[choice]
     if not available:
-        raise InvalidRequestError(f"device {choice.value!r} is not available on this machine; choose auto or cpu")
+        raise InvalidRequestError(f"device {choice.value!r} is not available on this machine: {_MISSING[choice]}")
+    if choice is DeviceChoice.CUDA and index is not None:
+        count = torch.cuda.device_count()
+        if index >= count:
+            raise InvalidRequestError(f"device 'cuda:{index}' does not exist: this machine has GPUs 0 to {count - 1}")
+        return torch.device("cuda", index)
     return torch.device(choice.value)
 
 
@@ -159,7 +169,7 @@ def pick_text_encoder(
 
 def resolve_placement(options: EngineOptions, model_dir: Path | None = None) -> Placement:
     """Apply the engine options to this machine (and the model's size, for the text encoder's place)."""
-    device = pick_device(options.device)
+    device = pick_device(options.device, options.device_index)
     dtype = pick_dtype(device, options.precision)
     text_encoder_bytes = folder_bytes(model_dir / "text_encoder") if model_dir else 0
     other_bytes = folder_bytes(model_dir / "transformer") + folder_bytes(model_dir / "vae") if model_dir else 0

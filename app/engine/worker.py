@@ -12,178 +12,29 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QThread, Signal
 
 from app.core.engine_options import EngineOptions
 from app.core.errors import GenerationCancelledError, StudioError, is_out_of_memory
-from app.core.request import GenerationRequest
-from app.engine.jobs import JobInfo, JobProgress, JobResult, ModelState, ModelStatus
+from app.engine.job_queue import EngineConfig, JobQueue, QueuedJob, WorkerTask
+from app.engine.jobs import JobProgress, JobResult, ModelState, ModelStatus
 from app.engine.qt_images import pil_to_qimage
+from app.engine.remote_runner import RemoteJobError, RemoteRunner, model_status
 
 if TYPE_CHECKING:
-    pass
+    from PySide6.QtGui import QImage
 
 log = logging.getLogger(__name__)
 
 PipelineFactory = Callable[..., Any]
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """What the worker loads: the model, an optional replacement transformer, and the engine options."""
-
-    model: str
-    transformer: str | None = None
-    options: EngineOptions = field(default_factory=EngineOptions)
-
-
-@dataclass
-class QueuedJob:
-    """A job in the queue with the event that cancels it."""
-
-    info: JobInfo
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-
-@dataclass(frozen=True)
-class _Task:
-    config: EngineConfig
-    job: QueuedJob | None
-    load: bool
-    config_changed: bool
+RECONNECT_EVERY_S = 2.0  # how often a worker that lost its server asks whether it is back
 
 
 class _LoadAbortedError(Exception):
     """Model loading stopped on purpose (job cancelled, model switched, or shutting down)."""
-
-
-class JobQueue:
-    """Waiting jobs, the running one and the engine config, shared by the GUI thread and the worker."""
-
-    def __init__(self, config: EngineConfig) -> None:
-        self._cond = threading.Condition()
-        self._config = config
-        self._waiting: list[QueuedJob] = []
-        self._running: QueuedJob | None = None
-        self._load_requested = False
-        self._sync_requested = False
-        self._stopping = False
-
-    @property
-    def config(self) -> EngineConfig:
-        """The config the next job runs with."""
-        with self._cond:
-            return self._config
-
-    @property
-    def stopping(self) -> bool:
-        """True once the engine is shutting down."""
-        with self._cond:
-            return self._stopping
-
-    def put(self, job_id: int, request: GenerationRequest) -> tuple[JobInfo, list[JobInfo]]:
-        """Queue a request, stamped with the current model, as the last job; returns it and the queue it joined."""
-        with self._cond:
-            info = JobInfo(job_id, _stamped(request, self._config.model))
-            self._waiting.append(QueuedJob(info))
-            self._cond.notify_all()
-            return info, [job.info for job in self._waiting]
-
-    @property
-    def is_busy(self) -> bool:
-        """True while a job runs or waits."""
-        with self._cond:
-            return self._running is not None or bool(self._waiting)
-
-    def waiting(self) -> list[JobInfo]:
-        """Jobs not started yet, in the order they will run."""
-        with self._cond:
-            return [job.info for job in self._waiting]
-
-    def running(self) -> JobInfo | None:
-        """The job being run, if any."""
-        with self._cond:
-            return self._running.info if self._running else None
-
-    def remove(self, job_id: int) -> bool:
-        """Drop a waiting job; False when it is not waiting (unknown, running or done)."""
-        with self._cond:
-            for index, job in enumerate(self._waiting):
-                if job.info.job_id == job_id:
-                    del self._waiting[index]
-                    return True
-            return False
-
-    def move(self, job_id: int, new_index: int) -> bool:
-        """Move a waiting job to `new_index` (clamped to the queue); False when it is not waiting."""
-        with self._cond:
-            for index, job in enumerate(self._waiting):
-                if job.info.job_id == job_id:
-                    del self._waiting[index]
-                    self._waiting.insert(max(0, min(new_index, len(self._waiting))), job)
-                    return True
-            return False
-
-    def clear(self) -> int:
-        """Drop every waiting job and return how many there were."""
-        with self._cond:
-            count = len(self._waiting)
-            self._waiting.clear()
-            return count
-
-    def cancel_running(self) -> bool:
-        """Ask the running job to stop; False when none runs."""
-        with self._cond:
-            if self._running is None:
-                return False
-            self._running.cancel.set()
-            return True
-
-    def set_config(self, config: EngineConfig) -> None:
-        """Use `config` from the next job on; waiting jobs are re-stamped and the worker frees a stale model."""
-        with self._cond:
-            self._config = config
-            for job in self._waiting:
-                job.info = JobInfo(job.info.job_id, _stamped(job.info.request, config.model))
-            self._sync_requested = True
-            self._cond.notify_all()
-
-    def request_load(self) -> None:
-        """Ask the worker to load the current model now."""
-        with self._cond:
-            self._load_requested = True
-            self._cond.notify_all()
-
-    def stop(self) -> None:
-        """Cancel the running job, drop the waiting ones and wake the worker so it exits."""
-        with self._cond:
-            self._stopping = True
-            self._waiting.clear()
-            if self._running is not None:
-                self._running.cancel.set()
-            self._cond.notify_all()
-
-    def next_task(self) -> _Task | None:
-        """Block until there is work; None when the worker must exit."""
-        with self._cond:
-            while not (self._stopping or self._waiting or self._load_requested or self._sync_requested):
-                self._cond.wait()
-            if self._stopping:
-                return None
-            job = self._waiting.pop(0) if self._waiting else None
-            self._running = job
-            task = _Task(self._config, job, self._load_requested, self._sync_requested)
-            self._load_requested = self._sync_requested = False
-            return task
-
-    def finish(self, job: QueuedJob) -> None:
-        """Mark the running job done."""
-        with self._cond:
-            if self._running is job:
-                self._running = None
 
 
 class EngineWorker(QThread):
@@ -196,6 +47,8 @@ class EngineWorker(QThread):
     job_failed = Signal(int, str, str)
     job_cancelled = Signal(int)
     model_status = Signal(object)  # ModelStatus
+    connection_changed = Signal(bool, str)  # reachable, message: the server was lost or is back
+    server_models = Signal(list)  # the server's catalog (dicts), each time it is read
 
     def __init__(self, queue: JobQueue, pipeline_factory: PipelineFactory | None = None) -> None:
         super().__init__()
@@ -205,6 +58,9 @@ class EngineWorker(QThread):
         self._pipeline: Any = None
         self._loaded: EngineConfig | None = None
         self._ready_status: ModelStatus | None = None
+        self._remote = RemoteRunner()
+        self._server_down = False  # while True, jobs wait in the queue and the server is asked every few seconds
+        self._model_status_sent: ModelStatus | None = None  # the server model's last status, sent once per change
 
     def stop(self) -> None:
         """Cancel the running job, drop the waiting ones and make run() return; wait() for it."""
@@ -213,9 +69,11 @@ class EngineWorker(QThread):
     def run(self) -> None:
         """The thread's loop: sync the model with the config, load when asked, run jobs; free all on exit."""
         try:
-            while (task := self._queue.next_task()) is not None:
+            while (task := self._next_task()) is not None:
                 try:
                     self._sync(task.config, task.config_changed)
+                    if self._server_down:
+                        self._look_for_server(task.config)
                     if task.job is not None:
                         self._run_job(task.job, task.config)
                     elif task.load:
@@ -229,10 +87,18 @@ class EngineWorker(QThread):
                         self._queue.finish(task.job)
         finally:
             self._free()
+            self._remote.close()
+
+    def _next_task(self) -> WorkerTask | None:
+        down = self._server_down
+        return self._queue.next_task(hold_jobs=down, timeout_s=RECONNECT_EVERY_S if down else None)
 
     def _run_job(self, job: QueuedJob, config: EngineConfig) -> None:
         job_id = job.info.job_id
         self.job_started.emit(job.info)
+        if config.server is not None:
+            self._run_remote(job, config)
+            return
         try:
             pipeline = self._ensure_loaded(config, abort=job.cancel.is_set)
             if job.cancel.is_set():
@@ -257,8 +123,73 @@ class EngineWorker(QThread):
         self.job_finished.emit(job_id)
 
     def _load_eagerly(self, config: EngineConfig) -> None:
+        if config.server is not None:
+            self._connect(config)
+            return
         # An eager load gives way as soon as the user picks another model.
         self._ensure_loaded(config, abort=lambda: self._queue.config != config)
+
+    def _run_remote(self, job: QueuedJob, config: EngineConfig) -> None:
+        """Run a job on the config's server: the same signals as a local job; a lost server holds the queue."""
+        job_id = job.info.job_id
+        assert config.server is not None
+        try:
+            self._connect(config, for_job=True)
+            self._remote.run(
+                config.server,
+                job,
+                previews=config.options.preview_every > 0,
+                on_progress=lambda event, preview: self.progress.emit(_remote_progress(job_id, event, preview)),
+                on_result=lambda result: self.result_ready.emit(JobResult(job_id, result)),
+            )
+        except RemoteJobError as outcome:
+            self._queue.finish(job)
+            if outcome.cancelled:
+                self.job_cancelled.emit(job_id)
+                return
+            self.job_failed.emit(job_id, str(outcome), str(outcome))
+            if outcome.connection_lost:
+                self._server_down = True
+                self.connection_changed.emit(False, str(outcome))
+            return
+        self._queue.finish(job)
+        self.job_finished.emit(job_id)
+
+    def _connect(self, config: EngineConfig, for_job: bool = False) -> None:
+        """Read the server's catalog and report the model's status from it (the server loads the model itself).
+
+        For a job, failures are raised as RemoteJobError and reported by the job alone (one message, not two).
+        """
+        assert config.server is not None
+        if not for_job:
+            message = f"Connecting to {config.server.url}…"
+            self.model_status.emit(ModelStatus(ModelState.LOADING, config.model, message))
+        try:
+            models = self._remote.models(config.server)
+        except RemoteJobError as outcome:
+            if for_job:
+                raise
+            self.model_status.emit(ModelStatus(ModelState.FAILED, config.model, str(outcome)))
+            if outcome.connection_lost and not self._server_down:
+                self._server_down = True
+                self.connection_changed.emit(False, str(outcome))
+            return
+        self.server_models.emit(models)
+        status = model_status(config.model, config.server.url, models)
+        if status != self._model_status_sent or not for_job:
+            self.model_status.emit(status)
+        self._model_status_sent = status
+        if status.state is ModelState.FAILED and for_job:
+            raise RemoteJobError(status.message)
+
+    def _look_for_server(self, config: EngineConfig) -> None:
+        """While the server is lost: when it answers again (or the app went local), let the queue run again."""
+        if config.server is None or self._remote.reachable(config.server):
+            self._server_down = False
+            back = f"Connected to {config.server.url} again" if config.server else "Rendering on this computer"
+            self.connection_changed.emit(True, back)
+            if config.server is not None:
+                self._connect(config)
 
     def _on_step(self, job_id: int, step: Any) -> None:
         try:
@@ -282,6 +213,10 @@ class EngineWorker(QThread):
 
     def _sync(self, config: EngineConfig, config_changed: bool) -> None:
         """Bring the loaded pipeline in line with `config`: update options in place, or free it to reload."""
+        if config.server is not None and config_changed and not self._server_down:
+            self._free()  # rendering moved to a server: this machine's memory is given back
+            self._connect(config)
+            return
         if self._pipeline is None:
             return
         if self._loaded == config:
@@ -384,5 +319,16 @@ def _needs_reload(loaded: EngineConfig, wanted: EngineConfig) -> bool:
     return (loaded.model, loaded.transformer) != (wanted.model, wanted.transformer) or at_generation != wanted.options
 
 
-def _stamped(request: GenerationRequest, model: str) -> GenerationRequest:
-    return request if request.model == model else replace(request, model=model)
+def _remote_progress(job_id: int, event: dict[str, Any], preview: QImage | None) -> JobProgress:
+    """A server's progress event as the JobProgress a local job sends."""
+    return JobProgress(
+        job_id=job_id,
+        step=int(event["step"]),
+        total=int(event["total"]),
+        elapsed_s=float(event["elapsed_s"]),
+        eta_s=float(event["eta_s"]),
+        phase=str(event["phase"]),
+        preview=preview,
+        image_index=int(event["image_index"]),
+        image_count=int(event["image_count"]),
+    )

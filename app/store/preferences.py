@@ -34,6 +34,8 @@ class SavedPreferences:
     engine_options: EngineOptions = field(default_factory=EngineOptions)
     model: str = DEMO_MODEL_NAME  # "demo", a model folder, or a Hub id in the local cache
     transformer: str = ""  # a converted transformer file used with the model, if any
+    render_on_server: bool = False  # Settings → "Where images are made": this computer or the server below
+    server_url: str = ""  # the server's address; its token lives in the system keyring, never here
     measured_rates: dict[str, Any] = field(default_factory=dict)  # core.estimates.MeasuredRates, by kind of job
     window_geometry: str = ""  # base64 of the window's geometry and dock layout (Qt's opaque formats)
     window_state: str = ""
@@ -60,9 +62,10 @@ class SavedPreferences:
         """Read the file's form; each value of the wrong type falls back to its default alone."""
         defaults = cls()
         values: dict[str, Any] = {}
-        for name in ("theme", "output_folder", "model", "transformer", "window_geometry", "window_state"):
+        for name in ("theme", "output_folder", "model", "transformer", "server_url", "window_geometry", "window_state"):
             value = data.get(name)
             values[name] = value if isinstance(value, str) else getattr(defaults, name)
+        values["render_on_server"] = data.get("render_on_server") is True
         options = data.get("engine_options")
         values["engine_options"] = EngineOptions.from_dict(options if isinstance(options, dict) else {})
         rates = data.get("measured_rates")

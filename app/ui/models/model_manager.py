@@ -43,6 +43,7 @@ _SOURCES = {
     ModelSource.FOLDER: "Local folder",
     ModelSource.HF_CACHE: "Hugging Face cache",
     ModelSource.CHECKPOINT: "Checkpoint",
+    ModelSource.SERVER: "Server",
 }
 _COLUMNS = ("Model", "Kind", "Native", "Size", "KV weights", "Location")
 _RESOLUTIONS = ("From the file name", "256", "512", "1024", "2048")
@@ -69,7 +70,7 @@ def selection_for(info: ModelInfo, base: str) -> tuple[str, str | None]:
     """(model, transformer) for controller.set_model: a lone transformer runs inside the base pipeline."""
     if info.source is ModelSource.DEMO:
         return "demo", None
-    if info.source is ModelSource.HF_CACHE:
+    if info.source in (ModelSource.HF_CACHE, ModelSource.SERVER):
         return info.name, None
     if (Path(info.path) / "model_index.json").is_file():
         return str(info.path), None
@@ -182,7 +183,7 @@ class ModelManager(QDialog):
                 native,
                 format_bytes(info.size_bytes),
                 "trained" if info.has_trained_kv_weights else "—",
-                str(info.path),
+                "on the server" if info.source == "server" else str(info.path),
             )
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
@@ -195,7 +196,7 @@ class ModelManager(QDialog):
         self.base_combo.clear()
         for info in self._models:
             if (
-                info.source in (ModelSource.DEMO, ModelSource.HF_CACHE)
+                info.source in (ModelSource.DEMO, ModelSource.HF_CACHE, ModelSource.SERVER)
                 or (Path(info.path) / "model_index.json").is_file()
             ):
                 self.base_combo.addItem(info.name, selection_for(info, active)[0])

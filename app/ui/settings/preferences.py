@@ -43,6 +43,7 @@ class Preferences(QObject):
     engine_options_changed = Signal(object)
     prompt_history_changed = Signal(list)
     style_presets_changed = Signal(list)
+    server_changed = Signal(bool, str)  # render on the server, its address (the token lives in the keyring)
     save_failed = Signal(str)  # the disk refused; the value is kept for this session only
 
     def __init__(self, file: PreferencesFile, default_output: Path, parent: QObject | None = None) -> None:
@@ -107,6 +108,24 @@ class Preferences(QObject):
     @measured_rates.setter
     def measured_rates(self, value: MeasuredRates) -> None:
         self._update(measured_rates=value.to_dict())
+
+    @property
+    def render_on_server(self) -> bool:
+        """True when Settings → Engine says "Server" (and an address is saved)."""
+        return self._values.render_on_server and bool(self.server_url)
+
+    @property
+    def server_url(self) -> str:
+        """The server's address, e.g. http://gpu-box:7860; empty when none was entered."""
+        return self._values.server_url
+
+    def set_server(self, enabled: bool, url: str) -> None:
+        """Render on the server at `url` (enabled) or on this computer; announced when it changes."""
+        url = url.strip().rstrip("/")
+        if (enabled, url) == (self.render_on_server, self.server_url):
+            return
+        self._update(render_on_server=enabled, server_url=url)
+        self.server_changed.emit(self.render_on_server, url)
 
     @property
     def window_geometry(self) -> QByteArray:

@@ -26,6 +26,7 @@ from app.ui.gallery.gallery_model import GalleryModel
 from app.ui.gallery.gallery_view import GalleryView, dropped_images
 from app.ui.models.model_manager import ModelManager
 from app.ui.settings.preferences import Preferences
+from app.ui.settings.server_settings import saved_server
 from app.ui.settings.settings_dialog import SettingsDialog
 from app.ui.shell.banner import Banner, BannerArea
 from app.ui.shell.generation_flow import GenerationFlow
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.gallery_opener = gallery_opener
         self._demo_notice: Banner | None = None
         self._demo_notice_dismissed = False
+        self._connection_banner: Banner | None = None
         self._image_load = 0  # bumps on every request so only the newest load shows
         self._full_screen_state: QByteArray | None = None
 
@@ -202,6 +204,8 @@ class MainWindow(QMainWindow):
         self.preferences.engine_options_changed.connect(self.controller.set_options)
         self.preferences.save_failed.connect(self.show_error)
         self.saved_queue.save_failed.connect(self.show_error)
+        self.preferences.server_changed.connect(lambda *_: self.controller.set_server(saved_server(self.preferences)))
+        self.controller.connection_changed.connect(self._on_connection_changed)
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -427,6 +431,22 @@ class MainWindow(QMainWindow):
                 actions=(("Undo", self.gallery_actions.undo_delete),),
             )
         )
+
+    def _on_connection_changed(self, reachable: bool, message: str) -> None:
+        """A lost server gets a banner (jobs wait in the queue); it goes away when the server is back."""
+        if self._connection_banner is not None:
+            self._connection_banner.dismiss()
+            self._connection_banner = None
+        if reachable:
+            self.status.show_message(message)
+            return
+        banner = Banner(
+            "warning",
+            "The server is not reachable",
+            f"{message}. Queued jobs wait; the app reconnects when the server is back.",
+        )
+        banner.dismissed.connect(lambda: setattr(self, "_connection_banner", None))
+        self._connection_banner = self.banners.show_banner(banner)
 
     def _on_model_status(self, status: ModelStatus) -> None:
         self.status.show_model(status)
