@@ -12,6 +12,7 @@ from typing import Any
 from ray.exceptions import RayActorError
 from ray.serve.exceptions import ReplicaUnavailableError
 
+from app.core.engine_options import EngineOptions
 from app.core.errors import GenerationCancelledError, GenerationFailedError
 from app.core.request import GenerationRequest, GenerationResult
 from app.engine.progress import StepProgress
@@ -32,6 +33,7 @@ class BatchSplitter:
         self,
         request: GenerationRequest,
         model: str,
+        options: EngineOptions,
         on_step: Callable[[StepProgress], None] | None = None,
         cancel_event: threading.Event | None = None,
         on_result: Callable[[GenerationResult], None] | None = None,
@@ -42,14 +44,15 @@ class BatchSplitter:
         image stops), a replica's own StudioError (a model that cannot load, a bad request) as it is, and
         GenerationFailedError when an image lost its replica twice.
         """
-        return asyncio.run(_Batch(self._handle, request, model, on_step, on_result).run(cancel_event))
+        batch = _Batch(self._handle, request, model, options.to_dict(), on_step, on_result)
+        return asyncio.run(batch.run(cancel_event))
 
 
 class _Batch:
     """One call of `BatchSplitter.generate`: its images' tasks, progress and in-order delivery."""
 
-    def __init__(self, handle, request, model, on_step, on_result) -> None:
-        self.handle, self.request, self.model = handle, request, model
+    def __init__(self, handle, request, model, options, on_step, on_result) -> None:
+        self.handle, self.request, self.model, self.options = handle, request, model, options
         self.on_step, self.on_result = on_step, on_result
         self.count = request.batch_size
         self.started = time.perf_counter()
@@ -79,7 +82,7 @@ class _Batch:
         lost: list[str] = []
         last: BaseException | None = None
         for _attempt in range(ATTEMPTS):
-            stream = self.handle.render.remote(single.to_dict(), self.model)
+            stream = self.handle.render.remote(single.to_dict(), self.model, self.options)
             replica = "?"
             try:
                 async for event in stream:
