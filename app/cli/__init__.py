@@ -14,6 +14,7 @@ from app import __version__
 # they are imported only when used so `pixart-studio` (the GUI) starts without torch.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("app.cli.generate", "generate images headlessly and save them as PNGs"),
+    "serve": ("app.cli.serve", "render for other machines: the engine behind an HTTP API (see docs/remote.md)"),
     "convert": ("app.cli.convert", "convert an original PixArt checkpoint to diffusers format or back"),
     "train-demo": ("demo_training.command", "train the embedded demo model from nothing (source checkout only)"),
 }

@@ -127,6 +127,7 @@ class GenerationResult:
     prompt_tokens: int = 0
     prompt_truncated: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    rendered_on: str = ""  # the server that made the image; empty: this computer
 
     def metadata(self) -> dict[str, Any]:
         """Everything except the pixels, JSON-ready, for the image file and the gallery index."""

@@ -1,1 +1,1 @@
-"""`pixart-studio serve`: the engine behind an HTTP API, and its Ray Serve farm."""
+"""`pixart-studio serve`: the engine behind an HTTP API."""

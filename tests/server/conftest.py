@@ -1,0 +1,121 @@
+"""A real server on loopback for each test: uvicorn on 127.0.0.1, a free port, the demo model, stopped after."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from app.core.engine_options import EngineOptions, Precision
+from app.server.api import create_app
+from app.server.catalog import ServerCatalog
+from app.server.limits import ServerSettings
+from app.server.local_renderer import LocalRenderer
+
+TOKEN = "test-token-0123456789abcdef"
+START_TIMEOUT_S = 30.0
+FP32 = EngineOptions(precision=Precision.FP32)
+
+
+@dataclass
+class LiveServer:
+    """A running server: its address, renderer and uvicorn handle."""
+
+    url: str
+    renderer: LocalRenderer
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        """Stop accepting, close open streams and the renderer."""
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.renderer.close()
+
+
+def start_server(max_queue: int = 4, max_body_bytes: int | None = None, options: EngineOptions = FP32) -> LiveServer:
+    """Serve the demo model on 127.0.0.1 at a free port, in this process."""
+    renderer = LocalRenderer(ServerCatalog.build(["demo"]), options, max_queue=max_queue)
+    limits = {"max_body_bytes": max_body_bytes} if max_body_bytes else {}
+    app = create_app(renderer, ServerSettings(token=TOKEN, **limits))
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws_ping_interval=2, ws_ping_timeout=5)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            renderer.close()
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return LiveServer(f"http://127.0.0.1:{port}", renderer, server, thread)
+
+
+@pytest.fixture
+def live_server() -> Iterator[LiveServer]:
+    """The demo model served on loopback (fp32, 4 jobs per client)."""
+    server = start_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server_factory() -> Iterator[Callable[..., LiveServer]]:
+    """Start servers with other limits; all are stopped after the test."""
+    started: list[LiveServer] = []
+
+    def make(**kwargs) -> LiveServer:
+        started.append(start_server(**kwargs))
+        return started[-1]
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def serve_process(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen, str]]]:
+    """`pixart-studio serve` as its own process (so a test can kill it), with a token file."""
+    processes: list[subprocess.Popen] = []
+
+    def start(*extra: str) -> tuple[subprocess.Popen, str]:
+        token_file = tmp_path / "token"
+        token_file.write_text(TOKEN + "\n")
+        token_file.chmod(0o600)
+        port = free_port()
+        command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--token-file", str(token_file)]
+        process = subprocess.Popen([*command, "--models", "demo", *extra], cwd=Path(__file__).parents[2])
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(url + "/v1/health", timeout=1.0, trust_env=False).status_code == 200:
+                    return process, url
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        process.kill()
+        raise RuntimeError("pixart-studio serve did not start")
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
