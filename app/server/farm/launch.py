@@ -36,6 +36,8 @@ class FarmPlan:
     max_queue: int = 4
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
+    app_name: str = APP_NAME  # another name (and prefix) lets a second farm share the cluster
+    route_prefix: str = "/"
 
 
 def connect(address: str | None, num_cpus: int | None = None) -> bool:
@@ -91,27 +93,27 @@ def deploy(plan: FarmPlan) -> RunningFarm:
         logging_config=_QUIET,
     ).bind(renderer, plan.catalog, plan.options.to_dict(), plan.settings, plan.max_queue)
     try:
-        handle = serve.run(ingress, name=APP_NAME, route_prefix="/")
+        handle = serve.run(ingress, name=plan.app_name, route_prefix=plan.route_prefix)
     except RuntimeError as error:
-        raise ModelLoadError(f"the farm did not start: {_failure(error)}") from None
+        raise ModelLoadError(f"the farm did not start: {_failure(plan.app_name, error)}") from None
     scheme = "https" if plan.ssl_certfile else "http"
-    return RunningFarm(handle, f"{scheme}://{http['host']}:{http['port']}")
+    return RunningFarm(handle, f"{scheme}://{http['host']}:{http['port']}{plan.route_prefix.rstrip('/')}")
 
 
-def shutdown(started_here: bool) -> None:
+def shutdown(started_here: bool, app_name: str = APP_NAME) -> None:
     """Delete the farm application; a local Ray instance started by `connect` is stopped too."""
     try:
-        serve.delete(APP_NAME)
+        serve.delete(app_name)
     finally:
         if started_here:
             serve.shutdown()
             ray.shutdown()
 
 
-def _failure(error: RuntimeError) -> str:
+def _failure(app_name: str, error: RuntimeError) -> str:
     """The replicas' own reason (a model that does not load), not Serve's generic "failed to update"."""
     try:
-        status = serve.status().applications[APP_NAME]
+        status = serve.status().applications[app_name]
     except (KeyError, RuntimeError):
         return str(error)
     for name, deployment in status.deployments.items():
