@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from app.server.limits import ServerSettings  # noqa: E402
 TOKEN = "farm-test-token-0123456789"
 FP32 = EngineOptions(precision=Precision.FP32)
 LOG_WAIT_S = 60.0  # how long a test waits for a replica's log line before it fails
+_OUTCOME = re.compile(r"renderer (\S+) (started|finished|cancelled|failed) seed (\d+)")
 
 
 def request(seed: int, steps: int, batch: int = 4) -> GenerationRequest:
@@ -60,11 +62,20 @@ class Farm:
                 return text
             time.sleep(0.2)
 
+    def replicas(self, what: str, seeds: range) -> dict[int, str]:
+        """Seed → the replica that logged `what` (started, finished, cancelled, failed) for it, among `seeds`."""
+        found = {}
+        for name, outcome, seed in _OUTCOME.findall(self.replica_log()):
+            if outcome == what and int(seed) in seeds:
+                found[int(seed)] = name
+        return found
+
 
 @pytest.fixture(scope="session")
 def farm() -> Iterator[Farm]:
-    """Ray on 2 CPUs, the farm with 2 renderer replicas (1 thread each) on a free port; Ray stopped after."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    """Ray on this machine, the farm with 2 renderer replicas (1 thread each) on a free port; Ray stopped after."""
+    # Three logical CPUs on this 2-core machine: one per renderer replica, one for the load-failure test's replica.
+    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
     try:
         plan = FarmPlan(
             ServerCatalog.build(["demo"]),
