@@ -68,6 +68,15 @@ def engine_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return chosen
 
 
+def engine_choice(args: argparse.Namespace) -> dict[str, Any]:
+    """The engine flags given, as a server's job takes them (device as auto, cpu, cuda, cuda:N or mps)."""
+    chosen = engine_overrides(args)
+    if "device" in chosen:
+        index = chosen.pop("device_index")
+        chosen["device"] += f":{index}" if index is not None else ""
+    return chosen
+
+
 def engine_options(args: argparse.Namespace, paths: AppPaths | None = None) -> EngineOptions:
     """The saved engine options with the command line's flags applied; previews off (a CLI shows none)."""
     base = saved_engine_options(paths or AppPaths.from_environment())

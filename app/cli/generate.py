@@ -14,6 +14,7 @@ from typing import TextIO
 
 from app.cli.engine_flags import add_engine_arguments, check_usable, engine_options
 from app.core.errors import InvalidRequestError, ModelLoadError, StudioError
+from app.core.remote_api import TOKEN_VARIABLE
 from app.core.request import GenerationRequest, KVCompressionMode
 from app.core.resources import DEMO_MODEL_NAME
 from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName, default_guidance
@@ -46,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="PNG file, or a folder for one file per image")
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     add_engine_arguments(parser)
+    parser.add_argument("--server", help="render on a PixArt Studio server (pixart-studio serve), e.g. http://gpu:7860")
+    parser.add_argument("--token", help=f"the server's token (default: ${TOKEN_VARIABLE})")
 
 
 def _scheduler_names() -> str:
@@ -54,60 +57,64 @@ def _scheduler_names() -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Generate and save; exit 0 on success, 2 for bad input, 1 for a failure while running."""
+    if args.server:
+        from app.cli.remote_generate import run_remote
+
+        return run_remote(args)
     try:
-        request = _checked_request(args)
+        request = checked_request(args)
         model_dir = _resolve(args.model, "model")
         transformer = _resolve(args.transformer, "transformer") if args.transformer else None
-        _prepare_output(Path(args.out))
+        prepare_output(Path(args.out))
         options = engine_options(args)
     except (ValueError, ModelLoadError) as error:  # InvalidRequestError is a ValueError
-        return _fail(str(error), EXIT_BAD_INPUT)
+        return fail(str(error), EXIT_BAD_INPUT)
 
     try:
         native = _native_resolution(transformer or model_dir)
         if native:
-            request = _sized_request(args, request, native)
+            request = sized_request(args, request, native)
     except ValueError as error:
-        return _fail(str(error), EXIT_BAD_INPUT)
+        return fail(str(error), EXIT_BAD_INPUT)
 
     try:  # torch is imported only once the input is known to be good
         engine = check_usable(options, model_dir)
     except (ValueError, ModelLoadError) as error:  # a device, precision or encoder this machine cannot run
-        return _fail(str(error), EXIT_BAD_INPUT)
+        return fail(str(error), EXIT_BAD_INPUT)
 
     from app.engine.pipeline import Pipeline
 
     _quiet_libraries()
-    bar = _ProgressBar(sys.stderr)
+    bar = ProgressBar(sys.stderr)
     try:
         pipeline = Pipeline.load(model_dir, transformer, options=options, progress=bar.loading)
     except StudioError as error:
         bar.end(keep=False)
-        return _fail(str(error), EXIT_FAILED)
+        return fail(str(error), EXIT_FAILED)
     if args.guidance is None:  # known once the model is found: it may recommend its own
         request = replace(request, guidance_scale=default_guidance(request.scheduler, pipeline.info.guidance_scale))
     try:
         if not native:
-            request = _sized_request(args, request, pipeline.native_resolution)
+            request = sized_request(args, request, pipeline.native_resolution)
         pipeline.plan(request)
     except InvalidRequestError as error:
         bar.end(keep=False)
         pipeline.close()
-        return _fail(str(error), EXIT_BAD_INPUT)
+        return fail(str(error), EXIT_BAD_INPUT)
     try:
         results = pipeline.generate(request, on_step=bar)
     except StudioError as error:
         bar.end(keep=False)
-        return _fail(str(error), EXIT_BAD_INPUT if isinstance(error, InvalidRequestError) else EXIT_FAILED)
+        return fail(str(error), EXIT_BAD_INPUT if isinstance(error, InvalidRequestError) else EXIT_FAILED)
     finally:
         pipeline.close()
     bar.end()
     for warning in dict.fromkeys(w for result in results for w in result.warnings):  # once per batch, in order
         print(f"warning: {warning}", file=sys.stderr)
     try:
-        files = _save(results, Path(args.out))
+        files = save_results(results, Path(args.out))
     except OSError as error:
-        return _fail(f"cannot write {args.out}: {error.strerror or error}", EXIT_FAILED)
+        return fail(f"cannot write {args.out}: {error.strerror or error}", EXIT_FAILED)
     if args.json:
         images = [{"file": str(f), **r.metadata()} for f, r in zip(files, results, strict=True)]
         payload = {"engine": engine, "images": images}
@@ -121,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
 _MODEL_DESCRIPTIONS = ("model_index.json", "config.json")
 
 
-def _fail(message: str, code: int) -> int:
+def fail(message: str, code: int) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
 
@@ -163,7 +170,7 @@ def _quiet_libraries() -> None:
     transformers_logging.set_verbosity_error()
 
 
-def _checked_request(args: argparse.Namespace) -> GenerationRequest:
+def checked_request(args: argparse.Namespace) -> GenerationRequest:
     """Everything checkable before the model loads; the size is a placeholder until the model's bins are known."""
     scheduler = SchedulerName.parse(args.scheduler)
     defaults = SCHEDULER_DEFAULTS[scheduler]
@@ -218,7 +225,7 @@ def _tier_scale(text: str, native_resolution: int) -> float:
     raise InvalidRequestError(f"--tier {text!r} is not a tier of this model; choose one of: {valid}")
 
 
-def _sized_request(args: argparse.Namespace, request: GenerationRequest, native: int) -> GenerationRequest:
+def sized_request(args: argparse.Namespace, request: GenerationRequest, native: int) -> GenerationRequest:
     """The request at its final size: explicit pixels, an aspect at a tier, or the model's native square."""
     scale = _tier_scale(args.tier, native) if args.tier else None
     if args.width is not None:
@@ -230,7 +237,7 @@ def _sized_request(args: argparse.Namespace, request: GenerationRequest, native:
     return GenerationRequest.from_dict(data)
 
 
-class _ProgressBar:
+class ProgressBar:
     """A one-line progress bar on a stream, redrawn in place."""
 
     def __init__(self, stream: TextIO) -> None:
@@ -264,7 +271,7 @@ def _is_folder(out: Path) -> bool:
     return out.suffix == "" or out.is_dir()
 
 
-def _prepare_output(out: Path) -> None:
+def prepare_output(out: Path) -> None:
     """Create the folder the images go to and prove it takes a file, before any minutes are spent sampling.
 
     A test file rather than os.access: on Windows, access() ignores ACLs and read-only shares.
@@ -280,7 +287,7 @@ def _prepare_output(out: Path) -> None:
         ) from error
 
 
-def _save(results: list, out: Path) -> list[Path]:
+def save_results(results: list, out: Path) -> list[Path]:
     """Write each result as a PNG with its settings embedded; a folder gets one file per seed."""
     from app.store.metadata import png_info
 

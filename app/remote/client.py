@@ -93,9 +93,8 @@ class RemoteClient:
     def events(self, job_id: str, should_cancel: Callable[[], bool] = lambda: False) -> Iterator[dict[str, Any]]:
         """The job's events until its final one; when should_cancel() turns true the job is cancelled and the
         stream goes on to its cancelled (or finished) event."""
-        socket = self._open_stream(job_id)
-        cancel_sent = False
-        try:
+        with self._open_stream(job_id) as socket:
+            cancel_sent = False
             while True:
                 if not cancel_sent and should_cancel():
                     self.cancel(job_id)
@@ -110,8 +109,6 @@ class RemoteClient:
                 yield event
                 if EventType(event["type"]) in FINAL_EVENTS:
                     return
-        finally:
-            socket.close()
 
     def run(
         self,

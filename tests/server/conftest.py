@@ -61,9 +61,9 @@ def start_server(max_queue: int = 4, max_body_bytes: int | None = None, options:
     return LiveServer(f"http://127.0.0.1:{port}", renderer, server, thread)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def live_server() -> Iterator[LiveServer]:
-    """The demo model served on loopback (fp32, 4 jobs per client)."""
+    """The demo model served on loopback (fp32, 4 jobs per client), shared by a module's tests (loaded once)."""
     server = start_server()
     yield server
     server.stop()
