@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from ray.exceptions import RayActorError
+from ray.exceptions import RayActorError, RayTaskError
 from ray.serve.exceptions import ReplicaUnavailableError
 
 from app.core.engine_options import EngineOptions
-from app.core.errors import GenerationCancelledError, GenerationFailedError
-from app.core.request import GenerationRequest, GenerationResult
+from app.core.errors import GenerationCancelledError, GenerationFailedError, InvalidRequestError, StudioError
+from app.core.request import MAX_SEED, GenerationRequest, GenerationResult
 from app.engine.progress import StepProgress
 from app.server.farm.events import ImageDone, ImageStep, ReplicaStarted
 
@@ -44,6 +44,8 @@ class BatchSplitter:
         image stops), a replica's own StudioError (a model that cannot load, a bad request) as it is, and
         GenerationFailedError when an image lost its replica twice.
         """
+        if request.seed + request.batch_size - 1 > MAX_SEED:  # as Pipeline.generate says it
+            raise InvalidRequestError(f"seed {request.seed} + batch {request.batch_size} goes past {MAX_SEED}")
         batch = _Batch(self._handle, request, model, options.to_dict(), on_step, on_result)
         return asyncio.run(batch.run(cancel_event))
 
@@ -95,6 +97,11 @@ class _Batch:
                         return
             except asyncio.CancelledError:
                 stream.cancel()
+                raise
+            except RayTaskError as error:
+                # The replica's own error (a model that does not load, memory): its message, not Ray's traceback.
+                if isinstance(error.cause, StudioError):
+                    raise type(error.cause)(str(error.cause)) from None
                 raise
             except _REPLICA_LOST as error:
                 lost.append(f"replica {replica} stopped while rendering image {index + 1} (seed {single.seed})")

@@ -71,14 +71,30 @@ class Farm:
         return found
 
 
+def broken_model(folder: Path) -> Path:
+    """A copy of the demo model whose transformer weights are not safetensors."""
+    import shutil
+
+    from app.core.resources import demo_model_dir
+
+    broken = folder / "broken-model"
+    shutil.copytree(demo_model_dir(), broken)
+    for weights in (broken / "transformer").glob("*.safetensors"):
+        weights.write_bytes(b"not safetensors")
+    return broken
+
+
 @pytest.fixture(scope="session")
-def farm() -> Iterator[Farm]:
-    """Ray on this machine, the farm with 2 renderer replicas (1 thread each) on a free port; Ray stopped after."""
+def farm(tmp_path_factory) -> Iterator[Farm]:
+    """Ray on this machine, the farm with 2 renderer replicas (1 thread each) on a free port; Ray stopped after.
+
+    Its catalog offers the demo model (which the replicas load) and a damaged copy (jobs for it must fail).
+    """
     # Three logical CPUs on this 2-core machine: one per renderer replica, one for the load-failure test's replica.
     ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
     try:
         plan = FarmPlan(
-            ServerCatalog.build(["demo"]),
+            ServerCatalog.build(["demo", str(broken_model(tmp_path_factory.mktemp("models")))]),
             "demo",
             FP32,
             ServerSettings(token=TOKEN),

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from app.core.errors import ModelLoadError
-from app.core.resources import demo_model_dir
+from app.core.remote_api import EventType
+from app.remote.client import RemoteClient
 from app.server.catalog import ServerCatalog
 from app.server.farm.launch import FarmPlan, deploy
 from app.server.farm.scale import FarmScale
 from app.server.limits import ServerSettings
-from tests.server.farm.conftest import FP32, TOKEN
+from tests.server.farm.conftest import FP32, TOKEN, broken_model, request
 
 pytestmark = pytest.mark.farm
 
@@ -22,10 +23,7 @@ def test_a_model_that_does_not_load_fails_the_farm_with_its_reason(farm, tmp_pat
     """Damaged weights: deploy raises ModelLoadError naming the file's problem, not a hang or endless restarts."""
     from ray import serve
 
-    broken = tmp_path / "broken-model"
-    shutil.copytree(demo_model_dir(), broken)
-    for weights in (broken / "transformer").glob("*.safetensors"):
-        weights.write_bytes(b"not safetensors")
+    broken = broken_model(tmp_path)
     plan = FarmPlan(
         ServerCatalog.build([str(broken)]),
         "broken-model",
@@ -42,3 +40,14 @@ def test_a_model_that_does_not_load_fails_the_farm_with_its_reason(farm, tmp_pat
         assert "transformer" in str(failure.value)
     finally:
         serve.delete("broken-farm")
+
+
+def test_a_job_for_a_model_that_does_not_load_fails_with_its_reason_and_the_farm_goes_on(farm):
+    """The replica reports the load error once (no retry on another replica); the next demo job renders."""
+    client = RemoteClient(farm.url, TOKEN)
+    final, images, message = client.run(replace(request(7100, 2, batch=1), model="broken-model"))
+    assert final is EventType.FAILED and not images
+    assert "transformer" in message and "Traceback" not in message and "ray::" not in message, message
+    assert len(farm.replicas("failed", range(7100, 7101))) == 1
+    final, images, message = client.run(request(7200, 2, batch=2))
+    assert final is EventType.FINISHED and len(images) == 2, message

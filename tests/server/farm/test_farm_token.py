@@ -41,4 +41,4 @@ def test_the_client_reports_a_refused_token_in_words(farm):
     """The remote client says "the server refused the token", as against a plain server."""
     with pytest.raises(TokenRefusedError, match="the server refused the token"):
         RemoteClient(farm.url, "not-the-token-at-all").models()
-    assert [m["id"] for m in RemoteClient(farm.url, TOKEN).models()] == ["demo"]
+    assert [m["id"] for m in RemoteClient(farm.url, TOKEN).models()] == ["demo", "broken-model"]
