@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from app.server.farm.renderer import Renderer
 from app.server.farm.scale import FarmScale
 from app.server.limits import ServerSettings
 
+log = logging.getLogger(__name__)
 APP_NAME = "pixart-studio"
 LOAD_ATTEMPTS = 2  # a replica whose model does not load is started this many times, then the farm reports it
 _QUIET = {"enable_access_log": False}  # a line per image step would drown the replicas' own messages
@@ -75,6 +77,16 @@ def deploy(plan: FarmPlan) -> RunningFarm:
     if plan.ssl_certfile:
         http |= {"ssl_certfile": plan.ssl_certfile, "ssl_keyfile": plan.ssl_keyfile}
     serve.start(http_options=http)
+    # Serve applies http_options only when it starts: on a cluster where it already runs, its proxy keeps its own
+    # host and port, and clients must be told those.
+    bound = serve.context._get_global_client().http_config
+    if (bound.host, bound.port) != (http["host"], http["port"]):
+        log.warning(
+            "Ray Serve already runs on this cluster and listens on %s:%s; --host/--port are not applied (run "
+            "`serve shutdown` on the cluster to change them)",
+            bound.host,
+            bound.port,
+        )
     gpus = ray.cluster_resources().get("GPU", 0.0)
     renderer = serve.deployment(
         Renderer,
@@ -97,7 +109,7 @@ def deploy(plan: FarmPlan) -> RunningFarm:
     except RuntimeError as error:
         raise ModelLoadError(f"the farm did not start: {_failure(plan.app_name, error)}") from None
     scheme = "https" if plan.ssl_certfile else "http"
-    return RunningFarm(handle, f"{scheme}://{http['host']}:{http['port']}{plan.route_prefix.rstrip('/')}")
+    return RunningFarm(handle, f"{scheme}://{bound.host}:{bound.port}{plan.route_prefix.rstrip('/')}")
 
 
 def shutdown(started_here: bool, app_name: str = APP_NAME) -> None:
