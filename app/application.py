@@ -30,6 +30,7 @@ from app.ui.create.state import GenerationSettings
 from app.ui.create.style_presets import STYLES_FILE, StylePresets
 from app.ui.gallery.gallery_model import GalleryModel
 from app.ui.settings.preferences import Preferences, open_settings
+from app.ui.settings.server_settings import saved_server
 from app.ui.shell.main_window import MainWindow
 from app.ui.widgets.background import run_in_background
 from app.ui.widgets.theme import apply_theme
@@ -99,6 +100,7 @@ def build_studio(
         transformer=transformer if isinstance(transformer, str) and transformer else None,
         options=preferences.engine_options,
         pipeline_factory=pipeline_factory,
+        server=saved_server(preferences),
     )
     state = GenerationSettings()
     window = MainWindow(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
@@ -23,6 +24,7 @@ from app.engine.jobs import JobInfo, JobProgress, ModelState, ModelStatus
 from app.engine.token_counter import TokenCounter
 from app.engine.worker import EngineConfig, EngineWorker, JobQueue
 from app.model.catalog import ModelInfo, list_models, recommended_guidance, resolve_model_path
+from app.remote.target import ServerTarget
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class EngineController(QObject):
     queue_changed = Signal(list)  # list[JobInfo] waiting, the running job excluded
     model_status_changed = Signal(object)  # ModelStatus
     recommended_guidance_changed = Signal(object)  # float | None: what a newly chosen model's folder recommends
+    connection_changed = Signal(bool, str)  # server reachable, message; only while rendering on a server
 
     def __init__(
         self,
@@ -52,9 +55,11 @@ class EngineController(QObject):
         options: EngineOptions | None = None,
         pipeline_factory: Callable[..., Any] | None = None,
         parent: QObject | None = None,
+        server: ServerTarget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._queue = JobQueue(EngineConfig(model, transformer, options or EngineOptions()))
+        self._queue = JobQueue(EngineConfig(model, transformer, options or EngineOptions(), server))
+        self._server_models: list[dict[str, Any]] = []
         self._factory = pipeline_factory
         self._worker: EngineWorker | None = None
         self._next_job_id = 1
@@ -92,6 +97,11 @@ class EngineController(QObject):
         """The engine options new jobs run with."""
         return self._queue.config.options
 
+    @property
+    def server(self) -> ServerTarget | None:
+        """The server jobs run on; None: this computer."""
+        return self._queue.config.server
+
     def start(self) -> None:
         """Start the worker thread; submit() and load_model() call it for you."""
         if self._shut_down:
@@ -106,6 +116,8 @@ class EngineController(QObject):
         worker.job_failed.connect(self._on_job_failed)
         worker.job_cancelled.connect(self._on_job_cancelled)
         worker.model_status.connect(self._on_model_status)
+        worker.connection_changed.connect(self._on_connection_changed)
+        worker.server_models.connect(self._on_server_models)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -154,7 +166,7 @@ class EngineController(QObject):
         config = self._queue.config
         if (config.model, config.transformer) == (model, transformer):
             return
-        self._queue.set_config(EngineConfig(model, transformer, config.options))
+        self._queue.replace_config(model=model, transformer=transformer)
         self._set_status(ModelStatus(ModelState.UNLOADED, model))
         # Known from the folder's JSON at once, so the next job uses it even though the model loads only then.
         self.recommended_guidance_changed.emit(recommended_guidance(model, transformer))
@@ -164,9 +176,21 @@ class EngineController(QObject):
         """Apply engine options from the next job on; a loaded model is reloaded with them."""
         if not isinstance(options, EngineOptions):
             raise TypeError(f"options must be EngineOptions, got {type(options).__name__}")
-        config = self._queue.config
-        if config.options != options:
-            self._queue.set_config(EngineConfig(config.model, config.transformer, options))
+        if self._queue.config.options != options:
+            self._queue.replace_config(options=options)
+
+    def set_server(self, server: ServerTarget | None) -> None:
+        """Render the next jobs on a server (None: on this computer); the local model is freed while remote.
+
+        The connection is checked at once; model_status_changed and connection_changed tell how it went.
+        """
+        if server == self._queue.config.server:
+            return
+        self._server_models = []
+        self._queue.replace_config(server=server)
+        self._set_status(ModelStatus(ModelState.UNLOADED, self.model))
+        if server is not None and not self._shut_down:
+            self.load_model()
 
     def load_model(self) -> None:
         """Load the current model now instead of on the first job; progress comes as model_status_changed."""
@@ -174,7 +198,10 @@ class EngineController(QObject):
         self._queue.request_load()
 
     def list_models(self) -> list[ModelInfo]:
-        """The models the user can pick, read from their JSON files and headers without torch."""
+        """The models the user can pick: this machine's (JSON and headers, no torch), or the server's catalog as last
+        read (a lost server shows none)."""
+        if self.server is not None:
+            return [server_model_info(entry) for entry in self._server_models]
         return list_models(AppPaths.from_environment())
 
     def token_counter(self) -> TokenCounter | None:
@@ -243,6 +270,15 @@ class EngineController(QObject):
         if not self._shut_down:
             self.job_cancelled.emit(job_id)
 
+    @Slot(bool, str)
+    def _on_connection_changed(self, reachable: bool, message: str) -> None:
+        if not self._shut_down:
+            self.connection_changed.emit(reachable, message)
+
+    @Slot(list)
+    def _on_server_models(self, models: list) -> None:
+        self._server_models = list(models)
+
     @Slot(object)
     def _on_model_status(self, status: ModelStatus) -> None:
         if not self._shut_down:
@@ -257,3 +293,19 @@ def _stop_workers_at_exit() -> None:
     for worker in list(_live_workers):
         worker.wait()  # its job is cancelled, so it ends at the job's next step
     _live_workers.clear()
+
+
+def server_model_info(entry: dict[str, Any]) -> ModelInfo:
+    """A server catalog entry as the ModelInfo the model manager lists (its path is the id: no server paths)."""
+    return ModelInfo(
+        name=str(entry["id"]),
+        path=Path(str(entry["id"])),
+        native_resolution=int(entry.get("native_resolution") or 0),
+        is_demo=bool(entry.get("is_demo")),
+        has_trained_kv_weights=bool(entry.get("has_trained_kv_weights")),
+        kv_config=None,
+        size_bytes=int(entry.get("size_bytes") or 0),
+        num_layers=int(entry.get("num_layers") or 0),
+        source="server",
+        guidance_scale=entry.get("guidance_scale"),
+    )

@@ -22,6 +22,8 @@ from app.core.engine_options import EngineOptions
 from app.core.errors import GenerationCancelledError, StudioError
 from app.core.request import GenerationRequest
 from app.engine.jobs import JobInfo, JobProgress, JobResult, ModelState, ModelStatus
+from app.engine.remote_runner import RemoteJobError, RemoteRunner, model_status
+from app.remote.target import ServerTarget
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -29,16 +31,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PipelineFactory = Callable[..., Any]
+RECONNECT_EVERY_S = 2.0  # how often a worker that lost its server asks whether it is back
 _MEMORY_ADVICE = "Try a smaller size tier, the refine method, tiled VAE decoding or the CPU text encoder."
 
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """What the worker loads: the model, an optional replacement transformer, and the engine options."""
+    """What the worker loads: the model, an optional replacement transformer, the engine options, and the server
+    that renders instead of this process (None: this computer)."""
 
     model: str
     transformer: str | None = None
     options: EngineOptions = field(default_factory=EngineOptions)
+    server: ServerTarget | None = None
 
 
 @dataclass
@@ -152,6 +157,13 @@ class JobQueue:
             self._sync_requested = True
             self._cond.notify_all()
 
+    def replace_config(self, **changes: Any) -> EngineConfig:
+        """Change some of the config's fields (as set_config) and return the new config."""
+        with self._cond:
+            config = replace(self._config, **changes)
+        self.set_config(config)
+        return config
+
     def request_load(self) -> None:
         """Ask the worker to load the current model now."""
         with self._cond:
@@ -167,14 +179,22 @@ class JobQueue:
                 self._running.cancel.set()
             self._cond.notify_all()
 
-    def next_task(self) -> _Task | None:
-        """Block until there is work; None when the worker must exit."""
+    def next_task(self, hold_jobs: bool = False, timeout_s: float | None = None) -> _Task | None:
+        """Block until there is work (jobs stay queued while `hold_jobs`); None when the worker must exit.
+
+        After `timeout_s` without work, an empty task comes back so the worker can look around (a lost server).
+        """
         with self._cond:
-            while not (self._stopping or self._waiting or self._load_requested or self._sync_requested):
-                self._cond.wait()
+
+            def ready() -> bool:
+                jobs = bool(self._waiting) and not hold_jobs
+                return self._stopping or jobs or self._load_requested or self._sync_requested
+
+            if not self._cond.wait_for(ready, timeout_s):
+                return _Task(self._config, None, False, False)
             if self._stopping:
                 return None
-            job = self._waiting.pop(0) if self._waiting else None
+            job = self._waiting.pop(0) if self._waiting and not hold_jobs else None
             self._running = job
             task = _Task(self._config, job, self._load_requested, self._sync_requested)
             self._load_requested = self._sync_requested = False
@@ -197,6 +217,8 @@ class EngineWorker(QThread):
     job_failed = Signal(int, str, str)
     job_cancelled = Signal(int)
     model_status = Signal(object)  # ModelStatus
+    connection_changed = Signal(bool, str)  # reachable, message: the server was lost or is back
+    server_models = Signal(list)  # the server's catalog (dicts), each time it is read
 
     def __init__(self, queue: JobQueue, pipeline_factory: PipelineFactory | None = None) -> None:
         super().__init__()
@@ -206,6 +228,8 @@ class EngineWorker(QThread):
         self._pipeline: Any = None
         self._loaded: EngineConfig | None = None
         self._ready_status: ModelStatus | None = None
+        self._remote = RemoteRunner()
+        self._server_down = False  # while True, jobs wait in the queue and the server is asked every few seconds
 
     def stop(self) -> None:
         """Cancel the running job, drop the waiting ones and make run() return; wait() for it."""
@@ -214,9 +238,11 @@ class EngineWorker(QThread):
     def run(self) -> None:
         """The thread's loop: sync the model with the config, load when asked, run jobs; free all on exit."""
         try:
-            while (task := self._queue.next_task()) is not None:
+            while (task := self._next_task()) is not None:
                 try:
                     self._sync(task.config, task.config_changed)
+                    if self._server_down:
+                        self._look_for_server(task.config)
                     if task.job is not None:
                         self._run_job(task.job, task.config)
                     elif task.load:
@@ -230,10 +256,18 @@ class EngineWorker(QThread):
                         self._queue.finish(task.job)
         finally:
             self._free()
+            self._remote.close()
+
+    def _next_task(self) -> _Task | None:
+        down = self._server_down
+        return self._queue.next_task(hold_jobs=down, timeout_s=RECONNECT_EVERY_S if down else None)
 
     def _run_job(self, job: QueuedJob, config: EngineConfig) -> None:
         job_id = job.info.job_id
         self.job_started.emit(job.info)
+        if config.server is not None:
+            self._run_remote(job, config)
+            return
         try:
             pipeline = self._ensure_loaded(config, abort=job.cancel.is_set)
             if job.cancel.is_set():
@@ -258,8 +292,66 @@ class EngineWorker(QThread):
         self.job_finished.emit(job_id)
 
     def _load_eagerly(self, config: EngineConfig) -> None:
+        if config.server is not None:
+            self._connect(config)
+            return
         # An eager load gives way as soon as the user picks another model.
         self._ensure_loaded(config, abort=lambda: self._queue.config != config)
+
+    def _run_remote(self, job: QueuedJob, config: EngineConfig) -> None:
+        """Run a job on the config's server: the same signals as a local job; a lost server holds the queue."""
+        job_id = job.info.job_id
+        assert config.server is not None
+        try:
+            self._connect(config, raise_on_failure=True)
+            self._remote.run(
+                config.server,
+                job,
+                previews=config.options.preview_every > 0,
+                on_progress=lambda event, preview: self.progress.emit(_remote_progress(job_id, event, preview)),
+                on_result=lambda result: self.result_ready.emit(JobResult(job_id, result)),
+            )
+        except RemoteJobError as outcome:
+            self._queue.finish(job)
+            if outcome.cancelled:
+                self.job_cancelled.emit(job_id)
+                return
+            self.job_failed.emit(job_id, str(outcome), str(outcome))
+            if outcome.connection_lost:
+                self._server_down = True
+                self.connection_changed.emit(False, str(outcome))
+            return
+        self._queue.finish(job)
+        self.job_finished.emit(job_id)
+
+    def _connect(self, config: EngineConfig, raise_on_failure: bool = False) -> None:
+        """Read the server's catalog and report the model's status from it (the server loads the model itself)."""
+        assert config.server is not None
+        self.model_status.emit(ModelStatus(ModelState.LOADING, config.model, f"Connecting to {config.server.url}…"))
+        try:
+            models = self._remote.models(config.server)
+        except RemoteJobError as outcome:
+            self.model_status.emit(ModelStatus(ModelState.FAILED, config.model, str(outcome)))
+            if outcome.connection_lost and not self._server_down:
+                self._server_down = True
+                self.connection_changed.emit(False, str(outcome))
+            if raise_on_failure:
+                raise
+            return
+        self.server_models.emit(models)
+        status = model_status(config.model, config.server.url, models)
+        self.model_status.emit(status)
+        if status.state is ModelState.FAILED and raise_on_failure:
+            raise RemoteJobError(status.message)
+
+    def _look_for_server(self, config: EngineConfig) -> None:
+        """While the server is lost: when it answers again (or the app went local), let the queue run again."""
+        if config.server is None or self._remote.reachable(config.server):
+            self._server_down = False
+            where = config.server.url if config.server else "this computer"
+            self.connection_changed.emit(True, f"Connected to {where} again")
+            if config.server is not None:
+                self._connect(config)
 
     def _on_step(self, job_id: int, step: Any) -> None:
         try:
@@ -283,6 +375,10 @@ class EngineWorker(QThread):
 
     def _sync(self, config: EngineConfig, config_changed: bool) -> None:
         """Bring the loaded pipeline in line with `config`: update options in place, or free it to reload."""
+        if config.server is not None and config_changed and not self._server_down:
+            self._free()  # rendering moved to a server: this machine's memory is given back
+            self._connect(config)
+            return
         if self._pipeline is None:
             return
         if self._loaded == config:
@@ -386,6 +482,21 @@ def _needs_reload(loaded: EngineConfig, wanted: EngineConfig) -> bool:
     return (loaded.model, loaded.transformer) != (wanted.model, wanted.transformer) or replace(
         loaded.options, **at_generation
     ) != wanted.options
+
+
+def _remote_progress(job_id: int, event: dict[str, Any], preview: QImage | None) -> JobProgress:
+    """A server's progress event as the JobProgress a local job sends."""
+    return JobProgress(
+        job_id=job_id,
+        step=int(event["step"]),
+        total=int(event["total"]),
+        elapsed_s=float(event["elapsed_s"]),
+        eta_s=float(event["eta_s"]),
+        phase=str(event["phase"]),
+        preview=preview,
+        image_index=int(event["image_index"]),
+        image_count=int(event["image_count"]),
+    )
 
 
 def _stamped(request: GenerationRequest, model: str) -> GenerationRequest:

@@ -42,12 +42,16 @@ class LiveServer:
         self.renderer.close()
 
 
-def start_server(max_queue: int = 4, max_body_bytes: int | None = None, options: EngineOptions = FP32) -> LiveServer:
-    """Serve the demo model on 127.0.0.1 at a free port, in this process."""
+def start_server(
+    max_queue: int = 4, max_body_bytes: int | None = None, options: EngineOptions = FP32, port: int = 0
+) -> LiveServer:
+    """Serve the demo model on 127.0.0.1 (at a free port unless given), in this process."""
     renderer = LocalRenderer(ServerCatalog.build(["demo"]), options, max_queue=max_queue)
     limits = {"max_body_bytes": max_body_bytes} if max_body_bytes else {}
     app = create_app(renderer, ServerSettings(token=TOKEN, **limits))
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws_ping_interval=2, ws_ping_timeout=5)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws_ping_interval=2, ws_ping_timeout=5
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
     thread.start()

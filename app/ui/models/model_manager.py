@@ -34,7 +34,13 @@ from app.ui.widgets.icons import icon
 
 log = logging.getLogger(__name__)
 
-_SOURCES = {"demo": "Demo", "folder": "Local folder", "hf-cache": "Hugging Face cache", "checkpoint": "Checkpoint"}
+_SOURCES = {
+    "demo": "Demo",
+    "folder": "Local folder",
+    "hf-cache": "Hugging Face cache",
+    "checkpoint": "Checkpoint",
+    "server": "Server",
+}
 _COLUMNS = ("Model", "Kind", "Native", "Size", "KV weights", "Location")
 _RESOLUTIONS = ("From the file name", "256", "512", "1024", "2048")
 
@@ -43,7 +49,7 @@ def selection_for(info: Any, base: str) -> tuple[str, str | None]:
     """(model, transformer) for controller.set_model: a lone transformer runs inside the base pipeline."""
     if info.source == "demo":
         return "demo", None
-    if info.source == "hf-cache":
+    if info.source in ("hf-cache", "server"):
         return info.name, None
     if (Path(info.path) / "model_index.json").is_file():
         return str(info.path), None
@@ -156,7 +162,7 @@ class ModelManager(QDialog):
                 native,
                 format_bytes(info.size_bytes),
                 "trained" if info.has_trained_kv_weights else "—",
-                str(info.path),
+                "on the server" if info.source == "server" else str(info.path),
             )
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
@@ -168,7 +174,7 @@ class ModelManager(QDialog):
                 self.table.selectRow(row)
         self.base_combo.clear()
         for info in self._models:
-            if info.source in ("demo", "hf-cache") or (Path(info.path) / "model_index.json").is_file():
+            if info.source in ("demo", "hf-cache", "server") or (Path(info.path) / "model_index.json").is_file():
                 self.base_combo.addItem(info.name, selection_for(info, active)[0])
         if not self._models:
             self.task_label.setText("No models found; the demo model is missing from this installation.")

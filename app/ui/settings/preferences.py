@@ -44,6 +44,7 @@ class Preferences(QObject):
     output_folder_changed = Signal(str)
     engine_options_changed = Signal(object)
     model_changed = Signal(str)
+    server_changed = Signal(bool, str)  # render on the server, its address (the token lives in the keyring)
 
     def __init__(self, settings: QSettings, default_output: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +104,26 @@ class Preferences(QObject):
         if value != self.model:
             self._settings.setValue("engine/model", value)
             self.model_changed.emit(value)
+
+    @property
+    def render_on_server(self) -> bool:
+        """True when Settings → Engine says "Server" (and an address is saved)."""
+        return self._settings.value("engine/location", "local") == "server" and bool(self.server_url)
+
+    @property
+    def server_url(self) -> str:
+        """The server's address, e.g. http://gpu-box:7860; empty when none was entered."""
+        stored = self._settings.value("engine/server_url", "")
+        return stored if isinstance(stored, str) else ""
+
+    def set_server(self, enabled: bool, url: str) -> None:
+        """Render on the server at `url` (enabled) or on this computer; announced when it changes."""
+        url = url.strip().rstrip("/")
+        if (enabled, url) == (self.render_on_server, self.server_url):
+            return
+        self._settings.setValue("engine/location", "server" if enabled else "local")
+        self._settings.setValue("engine/server_url", url)
+        self.server_changed.emit(self.render_on_server, url)
 
     @property
     def seconds_per_unit(self) -> float | None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.core.engine_options import DeviceChoice, EngineOptions, Precision, TextEncoderPlacement, VaeTiling
 from app.ui.settings.preferences import Preferences
+from app.ui.settings.server_settings import EngineLocationSettings
 from app.ui.widgets.combo import labelled_combo
 from app.ui.widgets.theme import Theme
 
@@ -83,7 +84,11 @@ class SettingsDialog(QDialog):
         folder_row.addWidget(self.output_folder, 1)
         folder_row.addWidget(browse)
         self.theme = _enum_combo(Theme, preferences.theme, "Theme", "Dark suits judging images")
-        note = QLabel("Engine changes apply from the next image; a loaded model reloads with them.")
+        self.server = EngineLocationSettings(preferences)
+        note = QLabel(
+            "Engine changes apply from the next image; a loaded model reloads with them. On a server, the "
+            "server's own device and precision are used."
+        )
         note.setProperty("role", "hint")
         note.setWordWrap(True)
 
@@ -91,6 +96,7 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
+        form.addRow(self.server)
         form.addRow("Device", self.device)
         form.addRow("Precision", self.precision)
         form.addRow("Text encoder", self.text_encoder)
@@ -113,7 +119,9 @@ class SettingsDialog(QDialog):
         )
 
     def accept(self) -> None:
-        """Save every choice to the preferences."""
+        """Save every choice to the preferences; stays open when the server settings cannot be kept."""
+        if not self.server.apply():
+            return
         self._preferences.engine_options = self.engine_options()
         folder = self.output_folder.text().strip()
         if folder:

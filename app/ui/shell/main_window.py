@@ -25,6 +25,7 @@ from app.ui.gallery.gallery_model import GalleryModel
 from app.ui.gallery.gallery_view import GalleryView, dropped_images
 from app.ui.models.model_manager import ModelManager
 from app.ui.settings.preferences import Preferences, read_json, write_json
+from app.ui.settings.server_settings import saved_server
 from app.ui.settings.settings_dialog import SettingsDialog
 from app.ui.shell.banner import Banner, BannerArea
 from app.ui.shell.generation_flow import GenerationFlow
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.gallery_opener = gallery_opener
         self._demo_notice: Banner | None = None
         self._demo_notice_dismissed = False
+        self._connection_banner: Banner | None = None
         self._image_load = 0  # bumps on every request so only the newest load shows
         self._full_screen_state: QByteArray | None = None
 
@@ -142,6 +144,8 @@ class MainWindow(QMainWindow):
         self.controller.job_failed.connect(lambda *_: panel.set_busy(self.controller.is_busy))
         self.preferences.output_folder_changed.connect(self._on_output_folder_changed)
         self.preferences.engine_options_changed.connect(self.controller.set_options)
+        self.preferences.server_changed.connect(lambda *_: self.controller.set_server(saved_server(self.preferences)))
+        self.controller.connection_changed.connect(self._on_connection_changed)
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -366,6 +370,22 @@ class MainWindow(QMainWindow):
                 actions=(("Undo", self.gallery_actions.undo_delete),),
             )
         )
+
+    def _on_connection_changed(self, reachable: bool, message: str) -> None:
+        """A lost server gets a banner (jobs wait in the queue); it goes away when the server is back."""
+        if self._connection_banner is not None:
+            self._connection_banner.dismiss()
+            self._connection_banner = None
+        if reachable:
+            self.status.show_message(message)
+            return
+        banner = Banner(
+            "warning",
+            "The server is not reachable",
+            f"{message}. Queued jobs wait; the app reconnects when the server is back.",
+        )
+        banner.dismissed.connect(lambda: setattr(self, "_connection_banner", None))
+        self._connection_banner = self.banners.show_banner(banner)
 
     def _on_model_status(self, status: ModelStatus) -> None:
         self.status.show_model(status)
