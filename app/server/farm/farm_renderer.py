@@ -1,4 +1,4 @@
-"""The server's Renderer for a farm: the plain server's queue and events, with each job's images sent to Ray."""
+"""The server's Renderer for a farm: the plain server's queue and events, several jobs at once, images on Ray."""
 
 from __future__ import annotations
 
@@ -39,43 +39,40 @@ class FarmPipeline:
         """Nothing to free here: the models live in the replicas, which stay warm for the next job."""
 
 
-class FarmRenderer:
-    """The API's backend on a farm: `LocalRenderer`'s fair queue and job events, rendering through `handle`."""
+class FarmRenderer(LocalRenderer):
+    """`LocalRenderer`'s fair queue and job events, with `concurrent_jobs` jobs running at once through `handle`.
 
-    def __init__(self, handle: Any, catalog: ServerCatalog, defaults: EngineOptions, max_queue: int = 4) -> None:
-        splitter = BatchSplitter(handle)
-        self.defaults = replica_options(defaults)
-        self._local = LocalRenderer(
-            catalog,
-            self.defaults,
-            max_queue=max_queue,
-            loader=lambda path, options: FarmPipeline(splitter, path, options),
-        )
+    Jobs side by side keep every replica busy when clients send single images; their images share the replicas
+    in the order they were sent.
+    """
 
-    def models(self) -> list[dict[str, Any]]:
-        """The catalog offered to clients."""
-        return self._local.models()
+    def __init__(
+        self,
+        handle: Any,
+        catalog: ServerCatalog,
+        defaults: EngineOptions,
+        max_queue: int = 4,
+        concurrent_jobs: int = 1,
+    ) -> None:
+        self._splitter = BatchSplitter(handle)
+        super().__init__(catalog, replica_options(defaults), max_queue=max_queue)
+        self._more_threads = [
+            threading.Thread(target=self._loop, name=f"pixart-farm-jobs-{n}", daemon=True)
+            for n in range(1, max(1, concurrent_jobs))
+        ]
+        for thread in self._more_threads:
+            thread.start()
 
     def submit(self, client: str, request: GenerationRequest, options: EngineOptions, previews: bool) -> ServerJob:
         """Queue a job; its device is each replica's own (the GPU Ray gave it), whatever the client chose."""
-        return self._local.submit(client, request, replica_options(options), previews)
-
-    def job(self, job_id: str) -> ServerJob | None:
-        """A job still known."""
-        return self._local.job(job_id)
-
-    def cancel(self, job_id: str) -> bool:
-        """Cancel a waiting job at once, or a running one on every replica within a step."""
-        return self._local.cancel(job_id)
-
-    def forget(self, job_id: str) -> None:
-        """Cancel (if needed) and drop a job and its images."""
-        self._local.forget(job_id)
-
-    def active_jobs(self) -> int:
-        """Jobs queued or running."""
-        return self._local.active_jobs()
+        return super().submit(client, request, replica_options(options), previews)
 
     def close(self) -> None:
         """Cancel every job and stop taking new ones; the replicas stay up until the application is deleted."""
-        self._local.close()
+        super().close()
+        for thread in self._more_threads:
+            thread.join(timeout=30)
+
+    def _ensure_loaded(self, path: Path, options: EngineOptions) -> FarmPipeline:
+        # A fresh stand-in per job (it costs nothing): jobs on different threads never share its options.
+        return FarmPipeline(self._splitter, path, options)

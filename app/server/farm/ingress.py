@@ -25,8 +25,10 @@ class FarmIngress:
         defaults: dict[str, Any],
         settings: ServerSettings,
         max_queue: int,
+        concurrent_jobs: int,
     ) -> None:
-        self._backend = FarmRenderer(renderer, catalog, EngineOptions.from_dict(defaults), max_queue)
+        options = EngineOptions.from_dict(defaults)
+        self._backend = FarmRenderer(renderer, catalog, options, max_queue, concurrent_jobs)
         self._settings = settings
 
     def __serve_build_asgi_app__(self):

@@ -88,13 +88,16 @@ def deploy(plan: FarmPlan) -> RunningFarm:
             bound.port,
         )
     gpus = ray.cluster_resources().get("GPU", 0.0)
+    scale = plan.scale.deployment_options(gpus)
+    # As many jobs at once as there can be replicas, so single-image jobs of several clients keep all of them busy.
+    concurrent_jobs = scale.get("num_replicas") or scale["autoscaling_config"]["max_replicas"]
     renderer = serve.deployment(
         Renderer,
         name="renderer",
         max_ongoing_requests=1,  # one image at a time per model copy; waiting images queue in the ingress's router
         max_constructor_retry_count=LOAD_ATTEMPTS,
         logging_config=_QUIET,
-        **plan.scale.deployment_options(gpus),
+        **scale,
     ).bind(str(plan.catalog.path(plan.model)), plan.options.to_dict(), plan.scale.threads)
     ingress = serve.deployment(
         FarmIngress,
@@ -103,7 +106,7 @@ def deploy(plan: FarmPlan) -> RunningFarm:
         max_ongoing_requests=1000,  # event streams stay open for a whole job
         ray_actor_options={"num_cpus": 0},
         logging_config=_QUIET,
-    ).bind(renderer, plan.catalog, plan.options.to_dict(), plan.settings, plan.max_queue)
+    ).bind(renderer, plan.catalog, plan.options.to_dict(), plan.settings, plan.max_queue, concurrent_jobs)
     try:
         handle = serve.run(ingress, name=plan.app_name, route_prefix=plan.route_prefix)
     except RuntimeError as error:

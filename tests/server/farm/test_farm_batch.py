@@ -35,13 +35,19 @@ def local_images() -> list[np.ndarray]:
 
 
 def test_two_replicas_render_a_batch_of_four_like_one_local_run(farm, local_images):
-    """Images 1–4 (seeds s…s+3) come back in order, pixel for pixel as a local run; both replicas took some."""
+    """Images 1–4 (seeds s…s+3) come back in order, pixel for pixel as a local run; both replicas took some; the
+    client saw the steps and previews of every image."""
     client = RemoteClient(farm.url, TOKEN)
-    final, images, message = client.run(request(SEED, STEPS))
+    steps: list[dict] = []
+    final, images, message = client.run(request(SEED, STEPS), on_event=steps.append)
     assert final is EventType.FINISHED, message
     assert [image.metadata["request"]["seed"] for image in images] == [SEED, SEED + 1, SEED + 2, SEED + 3]
     for remote, local in zip(images, local_images, strict=True):
         np.testing.assert_array_equal(pixels(remote.png), local)
+    progress = [event for event in steps if event["type"] == "progress"]
+    assert {event["image_index"] for event in progress} == {0, 1, 2, 3}
+    assert {event["image_index"] for event in progress if event["preview"]} == {0, 1, 2, 3}
+    assert all(event["image_count"] == 4 for event in progress)
     farm.wait_for_log(*(f"finished seed {SEED + i}" for i in range(4)))
     started = farm.replicas("started", range(SEED, SEED + 4))
     assert started[SEED] != started[SEED + 1], "the first two images start at once, on the two replicas"
