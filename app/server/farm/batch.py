@@ -75,6 +75,9 @@ class _Batch:
             for task in tasks:
                 task.cancel()  # cancels each image's renderer call: every replica stops within a step
             await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.wait([waiter])
+            if not waiter.cancelled():
+                waiter.exception()  # retrieved, so asyncio does not report it as lost
             self._deliver_ready(partial=True)  # images finished before the failure are never lost
             raise
         return [r for r in self.results if r is not None]
