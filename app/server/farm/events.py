@@ -10,11 +10,9 @@ from app.engine.progress import StepProgress
 
 @dataclass(frozen=True)
 class ReplicaStarted:
-    """The image was taken by a replica (named so tests and logs can tell replicas apart)."""
+    """The image was taken by a replica (its Serve replica id, as in its log lines and in a retry's warning)."""
 
     replica: str
-    pid: int
-    device: str
 
 
 @dataclass(frozen=True)

@@ -42,12 +42,12 @@ class FarmPlan:
     route_prefix: str = "/"
 
 
-def connect(address: str | None, num_cpus: int | None = None) -> bool:
+def connect(address: str | None) -> bool:
     """Join the cluster at `address` ("auto", "ray://HOST:PORT") or start a local instance; True when started here."""
     if ray.is_initialized():
         return False
     if address is None:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
+        ray.init(include_dashboard=False, log_to_driver=True)
         return True
     ray.init(address=address, log_to_driver=True)
     return False

@@ -52,10 +52,6 @@ class Renderer:
         self._name = context.replica_id.unique_id if context is not None else f"pid-{os.getpid()}"
         log.info("renderer %s ready: %s on %s (%s)", self._name, model, self._pipeline.device, self._pipeline.dtype)
 
-    def identity(self) -> dict[str, Any]:
-        """Which replica this is, its process and device (for logs and tests)."""
-        return {"replica": self._name, "pid": os.getpid(), "device": str(self._pipeline.device)}
-
     async def render(self, request: dict[str, Any], model: str, options: dict[str, Any]) -> AsyncIterator[RenderEvent]:
         """Render one image of `request` (batch size 1), streaming its steps; a cancelled call stops within a step."""
         single = GenerationRequest.from_dict(request)
@@ -86,7 +82,7 @@ class Renderer:
                     emit(_FINISHED)
 
         log.info("renderer %s started seed %d", self._name, single.seed)
-        yield ReplicaStarted(self._name, os.getpid(), str(self._pipeline.device))
+        yield ReplicaStarted(self._name)
         worker = loop.run_in_executor(None, work)
         try:
             while (item := await events.get()) is not _FINISHED:

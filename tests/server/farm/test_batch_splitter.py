@@ -55,7 +55,7 @@ class _Handle:
         single = request | {"batch_size": 1}
         result = GenerationResult(Image.new("RGB", (8, 8)), type(REQUEST).from_dict(single))
         step = StepProgress(1, 2, 0.0, 0.0, "sampling", None, 0, 1)
-        events = [ReplicaStarted(f"r{seed}-{attempt}", 1, "cpu"), ImageStep(step)]
+        events = [ReplicaStarted(f"r{seed}-{attempt}"), ImageStep(step)]
         stream = _Stream(events + ([] if error else [ImageDone(result)]), delay, error)
         self.streams.append(stream)
         return stream
