@@ -20,9 +20,10 @@ from app.core.errors import ModelLoadError
 from app.core.paths import AppPaths
 from app.core.request import GenerationRequest
 from app.core.resources import DEMO_MODEL_NAME
+from app.engine.job_queue import EngineConfig, JobQueue
 from app.engine.jobs import JobInfo, JobProgress, ModelState, ModelStatus
 from app.engine.token_counter import TokenCounter
-from app.engine.worker import EngineConfig, EngineWorker, JobQueue
+from app.engine.worker import EngineWorker
 from app.model.catalog import ModelInfo, list_models, recommended_guidance, resolve_model_path
 from app.remote.target import ServerTarget
 

@@ -12,7 +12,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QThread, Signal
@@ -20,10 +20,9 @@ from PySide6.QtGui import QImage
 
 from app.core.engine_options import EngineOptions
 from app.core.errors import GenerationCancelledError, StudioError
-from app.core.request import GenerationRequest
-from app.engine.jobs import JobInfo, JobProgress, JobResult, ModelState, ModelStatus
+from app.engine.job_queue import EngineConfig, JobQueue, QueuedJob, WorkerTask
+from app.engine.jobs import JobProgress, JobResult, ModelState, ModelStatus
 from app.engine.remote_runner import RemoteJobError, RemoteRunner, model_status
-from app.remote.target import ServerTarget
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -35,176 +34,8 @@ RECONNECT_EVERY_S = 2.0  # how often a worker that lost its server asks whether 
 _MEMORY_ADVICE = "Try a smaller size tier, the refine method, tiled VAE decoding or the CPU text encoder."
 
 
-@dataclass(frozen=True)
-class EngineConfig:
-    """What the worker loads: the model, an optional replacement transformer, the engine options, and the server
-    that renders instead of this process (None: this computer)."""
-
-    model: str
-    transformer: str | None = None
-    options: EngineOptions = field(default_factory=EngineOptions)
-    server: ServerTarget | None = None
-
-
-@dataclass
-class QueuedJob:
-    """A job in the queue with the event that cancels it."""
-
-    info: JobInfo
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-
-@dataclass(frozen=True)
-class _Task:
-    config: EngineConfig
-    job: QueuedJob | None
-    load: bool
-    config_changed: bool
-
-
 class _LoadAbortedError(Exception):
     """Model loading stopped on purpose (job cancelled, model switched, or shutting down)."""
-
-
-class JobQueue:
-    """Waiting jobs, the running one and the engine config, shared by the GUI thread and the worker."""
-
-    def __init__(self, config: EngineConfig) -> None:
-        self._cond = threading.Condition()
-        self._config = config
-        self._waiting: list[QueuedJob] = []
-        self._running: QueuedJob | None = None
-        self._load_requested = False
-        self._sync_requested = False
-        self._stopping = False
-
-    @property
-    def config(self) -> EngineConfig:
-        """The config the next job runs with."""
-        with self._cond:
-            return self._config
-
-    @property
-    def stopping(self) -> bool:
-        """True once the engine is shutting down."""
-        with self._cond:
-            return self._stopping
-
-    def put(self, job_id: int, request: GenerationRequest) -> tuple[JobInfo, list[JobInfo]]:
-        """Queue a request, stamped with the current model, as the last job; returns it and the queue it joined."""
-        with self._cond:
-            info = JobInfo(job_id, _stamped(request, self._config.model))
-            self._waiting.append(QueuedJob(info))
-            self._cond.notify_all()
-            return info, [job.info for job in self._waiting]
-
-    @property
-    def is_busy(self) -> bool:
-        """True while a job runs or waits."""
-        with self._cond:
-            return self._running is not None or bool(self._waiting)
-
-    def waiting(self) -> list[JobInfo]:
-        """Jobs not started yet, in the order they will run."""
-        with self._cond:
-            return [job.info for job in self._waiting]
-
-    def running(self) -> JobInfo | None:
-        """The job being run, if any."""
-        with self._cond:
-            return self._running.info if self._running else None
-
-    def remove(self, job_id: int) -> bool:
-        """Drop a waiting job; False when it is not waiting (unknown, running or done)."""
-        with self._cond:
-            for index, job in enumerate(self._waiting):
-                if job.info.job_id == job_id:
-                    del self._waiting[index]
-                    return True
-            return False
-
-    def move(self, job_id: int, new_index: int) -> bool:
-        """Move a waiting job to `new_index` (clamped to the queue); False when it is not waiting."""
-        with self._cond:
-            for index, job in enumerate(self._waiting):
-                if job.info.job_id == job_id:
-                    del self._waiting[index]
-                    self._waiting.insert(max(0, min(new_index, len(self._waiting))), job)
-                    return True
-            return False
-
-    def clear(self) -> int:
-        """Drop every waiting job and return how many there were."""
-        with self._cond:
-            count = len(self._waiting)
-            self._waiting.clear()
-            return count
-
-    def cancel_running(self) -> bool:
-        """Ask the running job to stop; False when none runs."""
-        with self._cond:
-            if self._running is None:
-                return False
-            self._running.cancel.set()
-            return True
-
-    def set_config(self, config: EngineConfig) -> None:
-        """Use `config` from the next job on; waiting jobs are re-stamped and the worker frees a stale model."""
-        with self._cond:
-            self._config = config
-            for job in self._waiting:
-                job.info = JobInfo(job.info.job_id, _stamped(job.info.request, config.model))
-            self._sync_requested = True
-            self._cond.notify_all()
-
-    def replace_config(self, **changes: Any) -> EngineConfig:
-        """Change some of the config's fields (as set_config) and return the new config."""
-        with self._cond:
-            config = replace(self._config, **changes)
-        self.set_config(config)
-        return config
-
-    def request_load(self) -> None:
-        """Ask the worker to load the current model now."""
-        with self._cond:
-            self._load_requested = True
-            self._cond.notify_all()
-
-    def stop(self) -> None:
-        """Cancel the running job, drop the waiting ones and wake the worker so it exits."""
-        with self._cond:
-            self._stopping = True
-            self._waiting.clear()
-            if self._running is not None:
-                self._running.cancel.set()
-            self._cond.notify_all()
-
-    def next_task(self, hold_jobs: bool = False, timeout_s: float | None = None) -> _Task | None:
-        """Block until there is work (jobs stay queued while `hold_jobs`); None when the worker must exit.
-
-        After `timeout_s` without work, an empty task comes back so the worker can look around (a lost server).
-        """
-        with self._cond:
-
-            def ready() -> bool:
-                jobs = bool(self._waiting) and not hold_jobs
-                return self._stopping or jobs or self._load_requested or self._sync_requested
-
-            if not self._cond.wait_for(ready, timeout_s):
-                return _Task(self._config, None, False, False)
-            if self._stopping:
-                return None
-            job = self._waiting.pop(0) if self._waiting and not hold_jobs else None
-            self._running = job
-            task = _Task(self._config, job, self._load_requested, self._sync_requested)
-            self._load_requested = self._sync_requested = False
-            return task
-
-    def finish(self, job: QueuedJob) -> None:
-        """Mark the running job done."""
-        with self._cond:
-            if self._running is job:
-                self._running = None
 
 
 class EngineWorker(QThread):
@@ -258,7 +89,7 @@ class EngineWorker(QThread):
             self._free()
             self._remote.close()
 
-    def _next_task(self) -> _Task | None:
+    def _next_task(self) -> WorkerTask | None:
         down = self._server_down
         return self._queue.next_task(hold_jobs=down, timeout_s=RECONNECT_EVERY_S if down else None)
 
@@ -497,7 +328,3 @@ def _remote_progress(job_id: int, event: dict[str, Any], preview: QImage | None)
         image_index=int(event["image_index"]),
         image_count=int(event["image_count"]),
     )
-
-
-def _stamped(request: GenerationRequest, model: str) -> GenerationRequest:
-    return request if request.model == model else replace(request, model=model)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,13 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from app.core.engine_options import EngineOptions, Precision
 from app.server.api import create_app
 from app.server.catalog import ServerCatalog
 from app.server.limits import ServerSettings
 from app.server.local_renderer import LocalRenderer
+from app.server.threaded import ThreadedServer, serve_in_thread
 
 TOKEN = "test-token-0123456789abcdef"
 START_TIMEOUT_S = 30.0
@@ -28,17 +27,15 @@ FP32 = EngineOptions(precision=Precision.FP32)
 
 @dataclass
 class LiveServer:
-    """A running server: its address, renderer and uvicorn handle."""
+    """A running server: its address, renderer and uvicorn thread."""
 
     url: str
     renderer: LocalRenderer
-    server: uvicorn.Server
-    thread: threading.Thread
+    threaded: ThreadedServer
 
     def stop(self) -> None:
         """Stop accepting, close open streams and the renderer."""
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
+        self.threaded.stop()
         self.renderer.close()
 
 
@@ -48,21 +45,12 @@ def start_server(
     """Serve the demo model on 127.0.0.1 (at a free port unless given), in this process."""
     renderer = LocalRenderer(ServerCatalog.build(["demo"]), options, max_queue=max_queue)
     limits = {"max_body_bytes": max_body_bytes} if max_body_bytes else {}
-    app = create_app(renderer, ServerSettings(token=TOKEN, **limits))
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws_ping_interval=2, ws_ping_timeout=5
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            renderer.close()
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return LiveServer(f"http://127.0.0.1:{port}", renderer, server, thread)
+    try:
+        threaded = serve_in_thread(create_app(renderer, ServerSettings(token=TOKEN, **limits)), port=port)
+    except RuntimeError:
+        renderer.close()
+        raise
+    return LiveServer(threaded.url, renderer, threaded)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +84,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def serve_process(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen, str]]]:
-    """`pixart-studio serve` as its own process (so a test can kill it), with a token file."""
+    """`pixart-studio serve` as its own process (so a test can kill it), with a token file; logs in serve.log."""
     processes: list[subprocess.Popen] = []
 
     def start(*extra: str) -> tuple[subprocess.Popen, str]:
@@ -105,7 +93,11 @@ def serve_process(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Pop
         token_file.chmod(0o600)
         port = free_port()
         command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--token-file", str(token_file)]
-        process = subprocess.Popen([*command, "--models", "demo", *extra], cwd=Path(__file__).parents[2])
+        log = (tmp_path / "serve.log").open("wb")  # what the server logs, for the tests that read it
+        process = subprocess.Popen(
+            [*command, "--models", "demo", *extra], cwd=Path(__file__).parents[2], stdout=log, stderr=log
+        )
+        log.close()
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from keyring.errors import KeyringError
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from app.remote.client import RemoteClient
 from app.remote.target import ServerTarget, load_token, save_token
@@ -16,11 +16,11 @@ LOCAL, SERVER = "local", "server"
 TEST_TIMEOUT_S = 5.0
 
 
-class EngineLocationSettings(QWidget):
+class EngineLocationSettings(QGroupBox):
     """Where jobs run; the token is read from and written to the system keyring, never the settings file."""
 
     def __init__(self, preferences: Preferences, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Where images are made", parent)
         self._preferences = preferences
         self.location = QComboBox()
         self.location.setAccessibleName("Engine location")
@@ -44,7 +44,6 @@ class EngineLocationSettings(QWidget):
         row.addWidget(self.token, 1)
         row.addWidget(self.test_button)
         form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Runs on", self.location)
         form.addRow("Server", self.url)
         form.addRow("Token", row)
