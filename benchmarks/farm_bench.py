@@ -7,7 +7,6 @@ server runs in this process with `ctx.threads` torch threads; each farm replica 
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -159,27 +158,17 @@ def overhead_rows(ctx: Context, farm: _Farm) -> list[Row]:
 
 def _plain_server() -> tuple[str, Any]:
     """`pixart-studio serve`'s app with its LocalRenderer, in this process on a free port; (url, stop)."""
-    import uvicorn
-
     from app.server.api import create_app
     from app.server.catalog import ServerCatalog
     from app.server.limits import ServerSettings
     from app.server.local_renderer import LocalRenderer
+    from app.server.threaded import serve_in_thread
 
     renderer = LocalRenderer(ServerCatalog.build(["demo"]), FP32)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(renderer, ServerSettings(token=TOKEN)), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="bench-uvicorn", daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the plain server did not start")
-        time.sleep(0.02)
+    server = serve_in_thread(create_app(renderer, ServerSettings(token=TOKEN)))
 
     def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=15)
+        server.stop()
         renderer.close()
 
-    return f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}", stop
+    return server.url, stop
