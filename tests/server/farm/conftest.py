@@ -27,7 +27,7 @@ from app.server.limits import ServerSettings  # noqa: E402
 
 TOKEN = "farm-test-token-0123456789"
 FP32 = EngineOptions(precision=Precision.FP32)
-OPT_IN = "PIXART_STUDIO_TEST_FARM"  # the Ray tests take 1–2 minutes on 2 cores: run only when asked
+OPT_IN = "PIXART_STUDIO_TEST_FARM"  # the Ray tests take 2–3 minutes on 2 cores: run only when asked
 LOG_WAIT_S = 60.0  # how long a test waits for a replica's log line before it fails
 _OUTCOME = re.compile(r"renderer (\S+) (started|finished|cancelled|failed) seed (\d+)")
 
@@ -93,7 +93,7 @@ def farm(tmp_path_factory) -> Iterator[Farm]:
     Its catalog offers the demo model (which the replicas load) and a damaged copy (jobs for it must fail).
     """
     if os.environ.get(OPT_IN) != "1":
-        pytest.skip(f"starts a local Ray instance (1–2 min on 2 cores); set {OPT_IN}=1")
+        pytest.skip(f"starts a local Ray instance (2–3 min for all on 2 cores); set {OPT_IN}=1")
     # Three logical CPUs on this 2-core machine: one per renderer replica, one for the load-failure test's replica.
     ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
     try:
