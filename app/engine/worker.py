@@ -61,6 +61,7 @@ class EngineWorker(QThread):
         self._ready_status: ModelStatus | None = None
         self._remote = RemoteRunner()
         self._server_down = False  # while True, jobs wait in the queue and the server is asked every few seconds
+        self._model_status_sent: ModelStatus | None = None  # the server model's last status, sent once per change
 
     def stop(self) -> None:
         """Cancel the running job, drop the waiting ones and make run() return; wait() for it."""
@@ -134,7 +135,7 @@ class EngineWorker(QThread):
         job_id = job.info.job_id
         assert config.server is not None
         try:
-            self._connect(config, raise_on_failure=True)
+            self._connect(config, for_job=True)
             self._remote.run(
                 config.server,
                 job,
@@ -155,32 +156,39 @@ class EngineWorker(QThread):
         self._queue.finish(job)
         self.job_finished.emit(job_id)
 
-    def _connect(self, config: EngineConfig, raise_on_failure: bool = False) -> None:
-        """Read the server's catalog and report the model's status from it (the server loads the model itself)."""
+    def _connect(self, config: EngineConfig, for_job: bool = False) -> None:
+        """Read the server's catalog and report the model's status from it (the server loads the model itself).
+
+        For a job, failures are raised as RemoteJobError and reported by the job alone (one message, not two).
+        """
         assert config.server is not None
-        self.model_status.emit(ModelStatus(ModelState.LOADING, config.model, f"Connecting to {config.server.url}…"))
+        if not for_job:
+            message = f"Connecting to {config.server.url}…"
+            self.model_status.emit(ModelStatus(ModelState.LOADING, config.model, message))
         try:
             models = self._remote.models(config.server)
         except RemoteJobError as outcome:
+            if for_job:
+                raise
             self.model_status.emit(ModelStatus(ModelState.FAILED, config.model, str(outcome)))
             if outcome.connection_lost and not self._server_down:
                 self._server_down = True
                 self.connection_changed.emit(False, str(outcome))
-            if raise_on_failure:
-                raise
             return
         self.server_models.emit(models)
         status = model_status(config.model, config.server.url, models)
-        self.model_status.emit(status)
-        if status.state is ModelState.FAILED and raise_on_failure:
+        if status != self._model_status_sent or not for_job:
+            self.model_status.emit(status)
+        self._model_status_sent = status
+        if status.state is ModelState.FAILED and for_job:
             raise RemoteJobError(status.message)
 
     def _look_for_server(self, config: EngineConfig) -> None:
         """While the server is lost: when it answers again (or the app went local), let the queue run again."""
         if config.server is None or self._remote.reachable(config.server):
             self._server_down = False
-            where = config.server.url if config.server else "this computer"
-            self.connection_changed.emit(True, f"Connected to {where} again")
+            back = f"Connected to {config.server.url} again" if config.server else "Rendering on this computer"
+            self.connection_changed.emit(True, back)
             if config.server is not None:
                 self._connect(config)
 

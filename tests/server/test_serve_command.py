@@ -41,3 +41,12 @@ def test_the_servers_log_never_contains_the_token(serve_process, tmp_path):
     log = (tmp_path / "serve.log").read_text(errors="replace")
     assert "POST /v1/jobs" in log and "/events" in log
     assert TOKEN not in log and TOKEN[::-1] not in log
+
+
+def test_settings_clients_and_targets_never_show_the_token():
+    """The objects that hold a token print without it, so a log line or traceback cannot leak it."""
+    from app.remote.target import ServerTarget
+    from app.server.limits import ServerSettings
+
+    for holder in (ServerSettings(token=TOKEN), RemoteClient("http://127.0.0.1:1", TOKEN), ServerTarget("x", TOKEN)):
+        assert TOKEN not in repr(holder) and "hidden" in repr(holder)
