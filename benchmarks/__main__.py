@@ -27,6 +27,7 @@ FAMILIES: dict[str, str] = {
     "app": "benchmarks.app_bench",
     "limit": "benchmarks.limit_bench",
     "remote": "benchmarks.remote_bench",
+    "farm": "benchmarks.farm_bench",
 }
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from app.cli.engine_flags import add_engine_arguments, engine_overrides, saved_engine_options
+from app.cli.serve_farm import add_farm_arguments, check_farm_arguments, serve_farm
 from app.core.engine_options import EngineOptions
 from app.core.errors import InvalidRequestError, ModelLoadError
 from app.core.paths import AppPaths
@@ -34,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ssl-certfile", type=Path, help="TLS certificate (PEM), with --ssl-keyfile")
     parser.add_argument("--ssl-keyfile", type=Path, help="TLS private key (PEM), with --ssl-certfile")
     add_engine_arguments(parser)
+    add_farm_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
     from app.server.security import is_loopback, new_token_file, read_token_file
 
     paths = AppPaths.from_environment()
+    farm_problem = check_farm_arguments(args)
+    if farm_problem:
+        print(f"error: {farm_problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         if not 0 <= args.port <= 65535:
             raise InvalidRequestError(f"--port {args.port} is out of range; use 1 to 65535 (0: any free port)")
@@ -76,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     if not catalog.entries:
         print("error: no models to offer; add one with the model manager or give --models", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.ray:
+        return serve_farm(args, catalog, options, token, token_note)
     return _serve(args, catalog, options, token, token_note)
 
 

@@ -1,0 +1,1 @@
+"""The render farm: the server's jobs split per image across Ray Serve renderer replicas (the `farm` extra)."""
