@@ -27,7 +27,7 @@ def add_image_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--strength",
         type=float,
-        help="how much to change, 0.05 to 1.0 (1.0 ignores the source's content; default 0.75, inpaint/outpaint 1.0)",
+        help="how much to change, 0.05 to 1.0 (1.0 ignores the source; default 0.75, inpaint 1.0, outpaint 0.9)",
     )
     group.add_argument("--mask", metavar="MASK", help="inpaint mask: white repaints, black keeps, grey partly")
     group.add_argument("--mask-blur", type=int, metavar="PX", help="feather of the pasted-back seam in pixels (4)")

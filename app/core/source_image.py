@@ -51,13 +51,13 @@ _LABELS = {
     GenerationMode.UPSCALE: "Upscale",
 }
 
-# A1111's defaults, except that inpaint and outpaint repaint fully (their blending keeps the rest), and upscale
-# keeps content as the refine pass does.
+# A1111's defaults, except that inpaint repaints fully (its blending keeps the rest), outpaint keeps a trace of
+# the edge fill it starts from (at 1.0 an inpaint starts from pure noise), and upscale keeps content as refine does.
 DEFAULT_STRENGTH = {
     GenerationMode.TEXT: 0.75,
     GenerationMode.IMAGE_TO_IMAGE: 0.75,
     GenerationMode.INPAINT: 1.0,
-    GenerationMode.OUTPAINT: 1.0,
+    GenerationMode.OUTPAINT: 0.9,
     GenerationMode.UPSCALE: 0.4,
 }
 
