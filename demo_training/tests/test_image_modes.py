@@ -71,7 +71,7 @@ def test_outpaint_keeps_the_source_in_place_and_continues_the_background(pipelin
     source = load_source(_png(draw_scene(Scene("large", "red", "circle", "in the center", "white"), SIZE, SIZE, 0)))
     request = GenerationRequest.for_source(
         "a large red circle in the center on a white background", "outpaint", source, extend=(64, 0, 64, 0), seed=1,
-        **_settings(),
+        **_settings(steps=10),
     )  # fmt: skip
     result = np.asarray(pipeline.generate(request)[0].image).astype(np.int16)
     assert result.shape == (SIZE, 2 * SIZE, 3)
