@@ -28,6 +28,7 @@ FAMILIES: dict[str, str] = {
     "limit": "benchmarks.limit_bench",
     "remote": "benchmarks.remote_bench",
     "farm": "benchmarks.farm_bench",
+    "image": "benchmarks.image_bench",
 }
 
 

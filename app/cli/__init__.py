@@ -15,6 +15,7 @@ from app import __version__
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("app.cli.generate", "generate images headlessly and save them as PNGs"),
     "serve": ("app.cli.serve", "render for other machines: the engine behind an HTTP API (see docs/remote.md)"),
+    "upscale": ("app.cli.upscale", "upscale an image to 2K, 4K or an exact size through the refine pass"),
     "convert": ("app.cli.convert", "convert an original PixArt checkpoint to diffusers format or back"),
     "train-demo": ("demo_training.command", "train the embedded demo model from nothing (source checkout only)"),
 }

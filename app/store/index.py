@@ -15,7 +15,7 @@ from typing import Any
 from app.core.errors import StoreError
 from app.store.items import GalleryItem
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE images (
@@ -124,10 +124,20 @@ CREATE TRIGGER images_au AFTER UPDATE OF prompt ON images BEGIN
 END;
 """
 
+# Version 3, lineage (#28): how an image was made from another, and the hash of a file copied in as a source.
+_LINEAGE_V3 = """
+ALTER TABLE images ADD COLUMN mode TEXT NOT NULL DEFAULT '';
+ALTER TABLE images ADD COLUMN source_id INTEGER;
+ALTER TABLE images ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+CREATE INDEX images_source ON images (source_id);
+CREATE INDEX images_sha256 ON images (sha256) WHERE sha256 != '';
+"""
+
 # MIGRATIONS[n] takes a database at user_version n to n + 1; append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     lambda db: _run_script(db, _SCHEMA_V1),
     lambda db: _run_script(db, _SCHEMA_V2),
+    lambda db: _run_script(db, _LINEAGE_V3),
 )
 
 
@@ -154,6 +164,9 @@ class IndexRow:
     created_at: float
     favourite: bool
     settings: str
+    mode: str = ""  # "text", "img2img", "inpaint", "outpaint", "upscale"; "" for images from other tools
+    source_id: int | None = None  # the gallery image it was made from
+    sha256: str = ""  # a source copied into the gallery: its file's SHA-256, so it is copied once
 
     @classmethod
     def from_metadata(
@@ -165,6 +178,8 @@ class IndexRow:
     ) -> IndexRow:
         """Columns from our metadata JSON (GenerationResult.metadata()) or an imported image's metadata."""
         request: dict[str, Any] = settings["request"] if isinstance(settings.get("request"), dict) else {}
+        source: dict[str, Any] = request["source"] if isinstance(request.get("source"), dict) else {}
+        is_ours = settings.get("format") == "pixart-studio"
         shown: dict[str, Any] = settings["fields"] if isinstance(settings.get("fields"), dict) else {}
         layers = settings.get("kv_compression_layers") or []
         kv = f"{len(layers)} layers R{settings.get('kv_compression_ratio', 1)}" if layers else ""
@@ -188,6 +203,9 @@ class IndexRow:
             created_at=created_at,
             favourite=favourite,
             settings=json.dumps(settings, ensure_ascii=False),
+            mode=str(request.get("mode") or "text") if is_ours and request else "",
+            source_id=_int(source.get("item_id")) or None,
+            sha256=str(settings.get("sha256") or ""),
         )
 
 
@@ -208,7 +226,7 @@ def fts_query(query: str) -> str | None:
 _COLUMNS = [f.name for f in fields(IndexRow)]
 _SELECT = (
     "SELECT id, path, prompt, negative_prompt, seed, steps, guidance_scale, scheduler, width, height, "
-    "model_name, model_hash, created_at, favourite, settings FROM images"
+    "model_name, model_hash, created_at, favourite, settings, mode, source_id FROM images"
 )
 
 
@@ -319,9 +337,23 @@ class GalleryIndex:
         with self.transaction():
             self._db.execute(f"UPDATE images SET {assignments} WHERE id = ?", [*columns.values(), item_id])
 
+    def find_sha256(self, sha256: str) -> int | None:
+        """The id of the source copy with this file hash, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT id FROM images WHERE sha256 = ? LIMIT 1", (sha256,)).fetchone()
+        return int(row[0]) if row else None
+
+    def made_from(self, item_id: int) -> list[int]:
+        """Ids of the images made from image `item_id`, newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM images WHERE source_id = ? ORDER BY created_at DESC, id DESC", (item_id,)
+            )
+            return [int(row[0]) for row in rows]
+
     def _item(self, row: tuple[Any, ...]) -> GalleryItem:
         item_id, path, prompt, negative, seed, steps, guidance, scheduler, width, height, model, model_hash = row[:12]
-        created_at, favourite, settings = row[12:]
+        created_at, favourite, settings, mode, source_id = row[12:]
         try:
             parsed = json.loads(settings)
         except ValueError:
@@ -342,6 +374,8 @@ class GalleryIndex:
             created_at=created_at,
             favourite=bool(favourite),
             metadata=parsed if isinstance(parsed, dict) else {},
+            mode=mode,
+            source_id=source_id,
         )
 
     def close(self) -> None:

@@ -83,3 +83,15 @@ def test_smoke_run_prints_a_table_and_writes_a_valid_report(tmp_path, capsys):
     assert all(row["skipped"] for row in rows if row["status"] == "skipped")  # every skip says why
     decodes = [row for row in measured if row["name"].startswith("VAE decode") and row["unit"] in ("MiB", "GiB")]
     assert len(decodes) == 2 and all(row["value"] > 0 for row in decodes)  # both child processes reported a peak
+
+
+def test_image_family_smoke_run_compares_upscale_and_masked_only(tmp_path):
+    """The image family runs its four jobs; masked-only samples the native size while whole-image samples 4×."""
+    report_file = tmp_path / "image.json"
+    assert main(["--smoke", "--device", "cpu", "--only", "image", "--json", str(report_file)]) == 0
+    rows = json.loads(report_file.read_text(encoding="utf-8"))["rows"]
+    names = [row["name"] for row in rows]
+    assert any(name.startswith("masked-only inpaint") and "sampled 128×128" in name for name in names)
+    assert any(name.startswith("whole-image inpaint") and "sampled 512×512" in name for name in names)
+    ratios = [row for row in rows if row["unit"] == "×"]
+    assert len(ratios) == 2 and all(row["value"] > 0 for row in ratios)

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from app.store.gallery import ANNOTATIONS_FILE, INDEX_FILE, Gallery
-from app.store.index import MIGRATIONS
+from app.store.index import MIGRATIONS, SCHEMA_VERSION
 from tests.store.conftest import make_result
 
 _V1_COLUMNS = (
@@ -67,6 +67,6 @@ def test_a_version_1_gallery_opens_with_its_images_stars_search_and_ids(gallery_
     finally:
         reopened.close()
     with sqlite3.connect(gallery_root / INDEX_FILE) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert "tags" not in [column[1] for column in db.execute("PRAGMA table_info(images)")]
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
