@@ -7,7 +7,6 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -77,7 +76,7 @@ class ImagePanel(QWidget):
         self.mode_buttons: dict[GenerationMode, QToolButton] = {}
         group = QButtonGroup(self)
         modes = QHBoxLayout()
-        modes.setSpacing(4)
+        modes.setSpacing(3)
         for mode, text, tip in _MODES:
             button = QToolButton()
             button.setText(text)
@@ -85,9 +84,11 @@ class ImagePanel(QWidget):
             button.setToolTip(tip)
             button.setAccessibleName(f"Mode: {mode.label}")
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            button.setStyleSheet("padding: 4px 0px;")  # five names in the side panel's width, none cut
+            button.setMinimumWidth(button.sizeHint().width())
             button.clicked.connect(lambda _checked=False, m=mode: setattr(settings, "mode", m))
             group.addButton(button)
-            modes.addWidget(button)
+            modes.addWidget(button, button.sizeHint().width())  # wider names get the wider buttons
             self.mode_buttons[mode] = button
 
         self.source_widget = self._source_row()
@@ -204,18 +205,26 @@ class ImagePanel(QWidget):
         self.masked_only_check.toggled.connect(lambda on: setattr(settings, "masked_only", on))
         settings.masked_only_changed.connect(self.masked_only_check.setChecked)
         self.padding_spin = _spin(0, MAX_MASKED_PADDING, "Padding", "Context around the mask's box, in pixels")
+        self.padding_spin.setPrefix("padding ")
         self.padding_spin.valueChanged.connect(lambda value: setattr(settings, "masked_padding", value))
         settings.masked_padding_changed.connect(self.padding_spin.setValue)
         settings.masked_only_changed.connect(self.padding_spin.setEnabled)
         self.paint_hint = QLabel("Paint the area to change on the image (right-drag erases).")
         self.paint_hint.setProperty("role", "hint")
         self.paint_hint.setWordWrap(True)
-        form = QFormLayout(widget)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.setVerticalSpacing(6)
-        form.addRow("Mask blur", self.mask_blur_spin)
-        form.addRow(self.masked_only_check, _row_widget(QLabel("Padding"), self.padding_spin))
-        form.addRow(self.paint_hint)
+        blur_label = QLabel("Mask blur")
+        blur_label.setMinimumWidth(70)
+        blur = _row(blur_label, self.mask_blur_spin)
+        blur.addStretch(1)
+        masked = _row(self.masked_only_check)
+        masked.addStretch(1)
+        masked.addWidget(self.padding_spin)
+        column = QVBoxLayout(widget)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(6)
+        column.addLayout(blur)
+        column.addLayout(masked)
+        column.addWidget(self.paint_hint)
         return widget
 
     def _outpaint_controls(self) -> QWidget:

@@ -70,6 +70,8 @@ class GalleryView(QWidget):
     reuse_prompt = Signal(object)
     reuse_settings = Signal(object)
     reuse_seed = Signal(object)
+    use_as_source = Signal(object)  # GalleryItem: work from this image
+    variations_requested = Signal(object)  # GalleryItem: new seeds at a low strength
     copy_requested = Signal(object)
     open_location_requested = Signal(object)
     export_requested = Signal(list)
@@ -204,6 +206,11 @@ class GalleryView(QWidget):
             reusable
         )
         menu.addAction(icon("dice"), "Reuse seed", lambda: self.reuse_seed.emit(item))
+        menu.addSeparator()
+        menu.addAction(icon("image"), "Use as source", lambda: self.use_as_source.emit(item))
+        menu.addAction(icon("variations"), "Variations", lambda: self.variations_requested.emit(item)).setEnabled(
+            reusable
+        )
         menu.addSeparator()
         menu.addAction(icon("copy"), "Copy image\tCtrl+C", lambda: self.copy_requested.emit(item))
         menu.addAction(icon("folder"), "Open file location", lambda: self.open_location_requested.emit(item))
