@@ -18,6 +18,8 @@ from app.engine.schedulers import predicted_clean_latent
 
 # Called after every step with (step, total, predicted clean latent on preview steps else None).
 StepCallback = Callable[[int, int, "torch.Tensor | None"], None]
+# Called after the scheduler's step i with the new latents; returns the latents the next step starts from.
+AfterStep = Callable[[int, torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,12 @@ def denoise(
     on_step: StepCallback | None = None,
     cancel_event: threading.Event | None = None,
     preview_every: int = 0,
+    after_step: AfterStep | None = None,
 ) -> torch.Tensor:
-    """Run the steps of `timesteps` from `latents`; raises GenerationCancelledError before a step once cancelled."""
+    """Run the steps of `timesteps` from `latents`; raises GenerationCancelledError before a step once cancelled.
+
+    `after_step` lets inpainting put the known latents back after every step, as diffusers' inpaint pipelines do.
+    """
     latent_channels = transformer.config.in_channels
     learned_sigma = transformer.config.out_channels // 2 == latent_channels
     extra = step_kwargs(scheduler, generator)
@@ -108,6 +114,8 @@ def denoise(
             preview = predicted_clean_latent(scheduler, model_input[: latents.shape[0]], noise_pred, t)
             check_finite(preview, "predicted latents")
         latents = scheduler.step(noise_pred, t, latents, **extra, return_dict=False)[0]
+        if after_step is not None:
+            latents = after_step(i, latents)
         if on_step is not None:
             on_step(i + 1, total, preview)
     return latents

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 from diffusers.utils.torch_utils import randn_tensor
+from PIL import Image
 
 from app.core.engine_options import EngineOptions
 from app.core.errors import (
@@ -35,6 +36,9 @@ from app.engine.memory import (
     vae_activation_bytes,
     vae_tiled_activation_bytes,
 )
+from app.engine.modes.inpaint import KnownLatents, latent_mask
+from app.engine.modes.pixels import to_tensor
+from app.engine.modes.work import prepare, source_plan
 from app.engine.previews import (
     MAX_LINEAR_ERROR,
     decode_previews_instead,
@@ -130,7 +134,9 @@ class Pipeline:
         return self.info.native_resolution or sample_size * vae_scale_factor(self.components.vae)
 
     def plan(self, request: GenerationRequest) -> SizePlan:
-        """How the request's size is made by this model (bin, tier and path)."""
+        """How the request's size is made by this model (bin, tier and path); masked-only inpaint samples its box."""
+        if request.mode.needs_source:
+            return source_plan(request, self.native_resolution)
         return plan_size(request.width, request.height, self.native_resolution, request.high_res, request.tier_scale)
 
     def estimate(self, request: GenerationRequest) -> MemoryEstimate:
@@ -218,8 +224,10 @@ class Pipeline:
         )
         warnings = [] if request.has_prompt else ["the prompt is empty; the image follows no description"]
 
-        units = request.steps
-        if plan.path is GenerationPath.REFINE:
+        units: float = request.steps
+        if request.mode.needs_source:
+            units = _kept_steps(request.steps, request.strength)
+        elif plan.path is GenerationPath.REFINE:
             pixel_ratio = plan.width * plan.height / (plan.base_width * plan.base_height)
             units += max(1, int(request.steps * request.refine_strength)) * pixel_ratio
         clock = ProgressClock(units, request.batch_size)
@@ -251,6 +259,9 @@ class Pipeline:
         transformer = self.components.transformer
         trained = self.info.has_trained_kv_weights
 
+        if request.mode.needs_source:
+            image, layers, ratio = self._from_source(job, index, cond, generator)
+            return self._result(job, request, image, layers, ratio, started)
         if plan.path is GenerationPath.REFINE:
             base = choose_kv_compression(request.kv_compression, GenerationPath.NATIVE, transformer, trained)
             activate_kv_compression(transformer, base)
@@ -275,6 +286,39 @@ class Pipeline:
         image = self._decode(latents)
         del latents
         image = to_pil(resize_and_crop(image, plan.target_width, plan.target_height))[0]
+        return self._result(job, request, image, layers, ratio, started)
+
+    def _from_source(
+        self, job: _Job, index: int, cond: Conditioning, generator: torch.Generator
+    ) -> tuple[Image.Image, tuple[int, ...], int]:
+        """One image of an image mode: encode its init image, sample (blending known latents), paste back."""
+        request, plan, transformer = job.request, job.plan, self.components.transformer
+        work = prepare(request, plan, self.native_resolution)
+        config = choose_kv_compression(request.kv_compression, plan.path, transformer, self.info.has_trained_kv_weights)
+        layers, ratio = activate_kv_compression(transformer, config)
+        vae = self.components.vae
+        init = encode_image(vae, to_tensor(work.init), generator, self.options.vae_tiling, self._available())
+        latents = self._sample(
+            job, index, cond, generator, plan.width, plan.height, "sampling", init, request.strength, work.mask
+        )
+        del init
+        check_finite(latents, "final latents")
+        self._report(job, index, request.steps, request.steps, "decoding", None)
+        decoded = self._decode(latents)
+        del latents
+        return work.finish(to_pil(decoded)[0]), layers, ratio
+
+    def _result(
+        self,
+        job: _Job,
+        request: GenerationRequest,
+        image: Image.Image,
+        layers: tuple[int, ...],
+        ratio: int,
+        started: float,
+    ) -> GenerationResult:
+        """The finished image with how it was made."""
+        plan = job.plan
         return GenerationResult(
             image=image,
             request=request,
@@ -304,8 +348,14 @@ class Pipeline:
         height: int,
         phase: str,
         init_latents: torch.Tensor | None = None,
+        strength: float | None = None,
+        mask: Image.Image | None = None,
     ) -> torch.Tensor:
-        """Steps 3–5 of diffusers' pipeline at one size: timesteps, initial latents, the denoising loop."""
+        """Steps 3–5 of diffusers' pipeline at one size: timesteps, initial latents, the denoising loop.
+
+        From `init_latents`, the last `strength` part of the schedule runs (the refine strength by default); with a
+        `mask`, the latents it keeps are put back after every step, as diffusers' inpaint pipelines do.
+        """
         request, transformer = job.request, self.components.transformer
         scheduler = make_scheduler(request.scheduler, self.components.scheduler.config)
         # 3. Timesteps: all of them, or the tail that a refine of `refine_strength` runs.
@@ -313,16 +363,22 @@ class Pipeline:
             scheduler.set_timesteps(request.steps, device=self._device)
             timesteps = scheduler.timesteps
         else:
-            timesteps = img2img_timesteps(scheduler, request.steps, request.refine_strength, self._device)
+            strength = request.refine_strength if strength is None else strength
+            timesteps = img2img_timesteps(scheduler, request.steps, strength, self._device)
         # 4. Latents: noise drawn on the CPU in float32, so a seed means the same image on every device and dtype.
         factor = vae_scale_factor(self.components.vae)
         shape = (1, transformer.config.in_channels, height // factor, width // factor)
         noise = randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=torch.float32)
         noise = noise.to(self._device, self._dtype)
-        if init_latents is None:
+        after_step = None
+        if init_latents is None or (mask is not None and strength == 1.0):
+            # An inpaint at full strength starts from pure noise, as diffusers' inpaint pipelines do.
             latents = noise * scheduler.init_noise_sigma
         else:
             latents = scheduler.add_noise(init_latents.to(self._dtype), noise, timesteps[:1])
+        if mask is not None and init_latents is not None:
+            keep = latent_mask(mask, *shape[-2:]).to(self._device, self._dtype)
+            after_step = KnownLatents(scheduler, init_latents.to(self._dtype), noise, keep, timesteps)
         vae = self.components.vae
         # Previews only for a listener: without one (DemoBench, a script) they would be decoded for nobody, which
         # cost a third of the demo model's generation time.
@@ -353,6 +409,7 @@ class Pipeline:
             on_step=on_step,
             cancel_event=job.cancel_event,
             preview_every=preview_every,
+            after_step=after_step,
         )
 
     def _decode(self, latents: torch.Tensor) -> torch.Tensor:
@@ -411,3 +468,8 @@ class Pipeline:
         self.components = None  # type: ignore[assignment]
         self._closed = True
         self._free_memory()
+
+
+def _kept_steps(steps: int, strength: float) -> int:
+    """Steps an image mode runs: the last `strength` part of the schedule, at least one (as img2img_timesteps)."""
+    return max(1, min(int(steps * strength), steps))
