@@ -1,0 +1,187 @@
+"""Working from an image in the window (fast fake pipeline): use as source, the mode switch, mask, variations."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
+from pytestqt.qtbot import QtBot
+
+from app.application import Studio
+from app.core.request import GenerationRequest, GenerationResult
+from app.core.source_image import VARIATION_STRENGTH, GenerationMode
+from app.store.items import GalleryItem
+from app.ui.create.image_state import ExtendBy, UpscaleTarget
+from tests.ui.conftest import JOB_TIMEOUT_MS
+from tests.ui.fakes import FakeInfo, FakePipeline, fake_image
+
+LEFT = Qt.MouseButton.LeftButton
+NONE = Qt.KeyboardModifier.NoModifier
+
+
+class _Recorder:
+    """A pipeline factory whose fake pipelines remember every request they are given."""
+
+    def __init__(self) -> None:
+        self.requests: list[GenerationRequest] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, model: str, transformer: str | None = None, options: Any = None, progress: Any = None) -> Any:
+        recorder = self
+
+        class Recording(FakePipeline):
+            def generate(self, request: GenerationRequest, *args: Any, **kwargs: Any) -> list[Any]:
+                with recorder._lock:
+                    recorder.requests.append(request)
+                return super().generate(request, *args, **kwargs)
+
+        return Recording(0.0, None, FakeInfo())
+
+
+@pytest.fixture
+def recorded(make_studio: Callable[..., Studio]) -> tuple[Studio, _Recorder]:
+    """A shown Studio whose fake pipeline records the requests, with one 640×512 image in the gallery."""
+    recorder = _Recorder()
+    studio = make_studio(recorder)
+    request = GenerationRequest("a large red circle in the top left on a white background", width=640, height=512)
+    studio.gallery.save(GenerationResult(image=fake_image(request), request=request, model_name="fake-model"))
+    studio.window.gallery_model.refresh()
+    return studio, recorder
+
+
+def _item(studio: Studio) -> GalleryItem:
+    return studio.window.gallery_model.item_at(studio.window.gallery_model.total - 1)
+
+
+def _use_first_item(qtbot: QtBot, studio: Studio) -> GalleryItem:
+    item = _item(studio)
+    studio.window.gallery.use_as_source.emit(item)  # what the context menu's "Use as source" emits
+    qtbot.waitUntil(lambda: studio.state.image.source is not None, timeout=10000)
+    return item
+
+
+def _paint(qtbot: QtBot, studio: Studio, points: list[tuple[float, float]]) -> None:
+    viewer = studio.window.viewer
+    viewport = viewer.viewport()
+    qtbot.mousePress(viewport, LEFT, NONE, viewer.mapFromScene(QPointF(*points[0])))
+    for point in points[1:]:
+        qtbot.mouseMove(viewport, viewer.mapFromScene(QPointF(*point)))
+    qtbot.mouseRelease(viewport, LEFT, NONE, viewer.mapFromScene(QPointF(*points[-1])))
+
+
+def _generate(qtbot: QtBot, studio: Studio, recorder: _Recorder, count: int = 1) -> GenerationRequest:
+    before = len(recorder.requests)
+    qtbot.mouseClick(studio.window.generation_panel.generate_button, LEFT)
+    qtbot.waitUntil(lambda: len(recorder.requests) >= before + count, timeout=JOB_TIMEOUT_MS)
+    return recorder.requests[-1]
+
+
+def test_use_as_source_switches_to_image_to_image_and_shows_the_source(
+    qtbot: QtBot, recorded: tuple[Studio, _Recorder]
+) -> None:
+    """The gallery's Use as source fills the thumbnail and size, shows the source, and Generate sends img2img."""
+    studio, recorder = recorded
+    item = _use_first_item(qtbot, studio)
+    panel = studio.window.side_panel.image_panel
+    assert studio.state.image.mode is GenerationMode.IMAGE_TO_IMAGE
+    assert panel.mode_buttons[GenerationMode.IMAGE_TO_IMAGE].isChecked()
+    assert panel.source_size.text() == "640 × 512 px" and "#" in panel.source_name.text()
+    assert panel.strength_row.isVisibleTo(panel) and not panel.inpaint_widget.isVisibleTo(panel)
+    assert studio.window.viewer.item.image.size().toTuple() == (640, 512)
+    studio.state.image.strength = 0.3
+    qtbot.keyClicks(studio.window.prompt_editor.prompt_edit, "a small blue square")
+    request = _generate(qtbot, studio, recorder)
+    assert request.mode is GenerationMode.IMAGE_TO_IMAGE and request.strength == pytest.approx(0.3)
+    assert request.source is not None and request.source.item_id == item.id and request.source.size == (640, 512)
+
+
+def test_inpaint_sends_the_mask_painted_with_the_mouse(qtbot: QtBot, recorded: tuple[Studio, _Recorder]) -> None:
+    """Inpaint shows the mask tools; a stroke on the viewer becomes the request's mask at the source's size."""
+    studio, recorder = recorded
+    _use_first_item(qtbot, studio)
+    panel = studio.window.side_panel.image_panel
+    qtbot.mouseClick(panel.mode_buttons[GenerationMode.INPAINT], LEFT)
+    flow = studio.window.source_flow
+    assert flow.painter.active and flow.mask_toolbar.isVisible()
+    assert not studio.window.side_panel.aspect_presets.isVisible()  # the size follows the source
+    qtbot.mouseClick(studio.window.generation_panel.generate_button, LEFT)
+    assert any("the mask is empty" in banner.details for banner in studio.window.banners.banners)
+    flow.painter.brush_size = 60
+    _paint(qtbot, studio, [(400, 300), (500, 350), (600, 400)])
+    flow.mask_toolbar.feather_spin.setValue(12)
+    request = _generate(qtbot, studio, recorder)
+    assert request.mode is GenerationMode.INPAINT and (request.width, request.height) == (640, 512)
+    assert request.mask is not None and request.mask_blur == 12
+    mask = request.mask.image((640, 512))
+    assert mask.getpixel((500, 350)) == 255 and mask.getpixel((100, 100)) == 0
+    qtbot.waitUntil(lambda: studio.window.gallery_model.total == 2, timeout=JOB_TIMEOUT_MS)
+
+
+def test_outpaint_and_upscale_sizes_follow_the_source(qtbot: QtBot, recorded: tuple[Studio, _Recorder]) -> None:
+    """Outpaint to 16:9 widens the canvas around the source; upscale 2× doubles it; the size line follows."""
+    studio, recorder = recorded
+    _use_first_item(qtbot, studio)
+    image = studio.state.image
+    image.mode = GenerationMode.OUTPAINT
+    image.extend_by = ExtendBy.ASPECT
+    image.extend_aspect = "16:9"
+    assert studio.window.source_flow.outpaint.shown
+    assert "910 × 512 px" in studio.window.side_panel.size_summary.text()
+    request = _generate(qtbot, studio, recorder)
+    assert request.mode is GenerationMode.OUTPAINT and request.extend == (135, 0, 135, 0)
+    assert (request.width, request.height) == (910, 512)
+    image.mode = GenerationMode.UPSCALE
+    image.upscale_target = UpscaleTarget.DOUBLE
+    assert not studio.window.source_flow.outpaint.shown
+    request = _generate(qtbot, studio, recorder)
+    assert request.mode is GenerationMode.UPSCALE and (request.width, request.height) == (1280, 1024)
+
+
+def test_variations_queue_new_seeds_at_low_strength_from_the_image(
+    qtbot: QtBot, recorded: tuple[Studio, _Recorder]
+) -> None:
+    """One click: the image's prompt, img2img at strength 0.4, four seeds in one job, the image as the source."""
+    studio, recorder = recorded
+    item = _item(studio)
+    studio.window.gallery.variations_requested.emit(item)
+    qtbot.waitUntil(lambda: len(recorder.requests) == 1, timeout=JOB_TIMEOUT_MS)
+    request = recorder.requests[0]
+    assert request.prompt == item.prompt and request.mode is GenerationMode.IMAGE_TO_IMAGE
+    assert request.strength == VARIATION_STRENGTH and request.batch_size == 4
+    assert request.source is not None and request.source.item_id == item.id
+    qtbot.waitUntil(lambda: studio.window.gallery_model.total == 5, timeout=JOB_TIMEOUT_MS)
+
+
+def test_paste_and_clear_source(qtbot: QtBot, recorded: tuple[Studio, _Recorder]) -> None:
+    """An image on the clipboard becomes the source; removing it goes back to text to image."""
+    studio, _recorder = recorded
+    image = QImage(300, 200, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.darkCyan)
+    QGuiApplication.clipboard().setImage(image)
+    studio.window.source_flow.paste()
+    qtbot.waitUntil(lambda: studio.state.image.source is not None, timeout=10000)
+    assert studio.state.image.source.size == (300, 200) and studio.state.image.source.item_id is None
+    studio.window.side_panel.image_panel.clear_source_button.click()
+    assert studio.state.image.source is None and studio.state.image.mode is GenerationMode.TEXT
+
+
+def test_dropping_an_image_without_settings_uses_it_as_the_source(
+    qtbot: QtBot, recorded: tuple[Studio, _Recorder], tmp_path: Path
+) -> None:
+    """A plain picture dropped on the gallery becomes the source (it has no settings to load)."""
+    studio, _recorder = recorded
+    path = tmp_path / "sketch.png"
+    image = QImage(256, 192, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.white)
+    image.save(str(path))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, LEFT, NONE)
+    studio.window.gallery.view.dropEvent(event)
+    qtbot.waitUntil(lambda: studio.state.image.source is not None, timeout=10000)
+    assert studio.state.image.source_name == "sketch.png" and studio.state.image.source.size == (256, 192)
