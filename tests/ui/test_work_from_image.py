@@ -17,6 +17,7 @@ from app.core.request import GenerationRequest, GenerationResult
 from app.core.source_image import VARIATION_STRENGTH, GenerationMode
 from app.store.items import GalleryItem
 from app.ui.create.image_state import ExtendBy, UpscaleTarget
+from app.ui.gallery.lineage import lineage_of
 from tests.ui.conftest import JOB_TIMEOUT_MS
 from tests.ui.fakes import FakeInfo, FakePipeline, fake_image
 
@@ -185,3 +186,25 @@ def test_dropping_an_image_without_settings_uses_it_as_the_source(
     studio.window.gallery.view.dropEvent(event)
     qtbot.waitUntil(lambda: studio.state.image.source is not None, timeout=10000)
     assert studio.state.image.source_name == "sketch.png" and studio.state.image.source.size == (256, 192)
+
+
+def test_results_show_their_lineage_and_jump_to_the_source(qtbot: QtBot, recorded: tuple[Studio, _Recorder]) -> None:
+    """An image-to-image result says 'made from #id' in its tooltip and menu; Show source selects and shows it."""
+    studio, recorder = recorded
+    source_item = _use_first_item(qtbot, studio)
+    _generate(qtbot, studio, recorder)
+    model = studio.window.gallery_model
+    qtbot.waitUntil(lambda: model.total == 2, timeout=JOB_TIMEOUT_MS)
+    studio.window.flow.wait_for_saves()
+    result = model.item_at(0)
+    lineage = lineage_of(result)
+    assert lineage is not None and lineage.source_id == source_item.id
+    assert lineage.mode is GenerationMode.IMAGE_TO_IMAGE and (lineage.source_width, lineage.source_height) == (640, 512)
+    assert f"made from #{source_item.id}" in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
+    assert lineage_of(source_item) is None
+    studio.window.gallery.search.setText("no such prompt")
+    studio.window.gallery.show_source_requested.emit(source_item.id)
+    assert studio.window.gallery.current_item() == source_item
+    qtbot.waitUntil(lambda: studio.window.source_flow.shown_item == source_item, timeout=10000)
+    studio.window.show_source_of(9999)
+    assert any("#9999 is no longer in the gallery" in banner.title for banner in studio.window.banners.banners)

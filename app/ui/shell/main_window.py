@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         gallery.favourite_requested.connect(self.gallery_actions.set_favourite)
         gallery.use_as_source.connect(self.source_flow.use_item)
         gallery.variations_requested.connect(self.source_flow.variations)
+        gallery.show_source_requested.connect(self.show_source_of)
         gallery.files_dropped.connect(self.source_flow.dropped)
         self.gallery_actions.message.connect(self.status.show_message)
         self.gallery_actions.failed.connect(self.show_error)
@@ -214,6 +215,11 @@ class MainWindow(QMainWindow):
             lambda error: self.show_error("Cannot open the image.", str(error)),
             context=self,
         )
+
+    def show_source_of(self, item_id: int) -> None:
+        """Jump to the gallery image another was made from (lineage)."""
+        if not self.gallery.jump_to(item_id):
+            self.show_error(f"The source image #{item_id} is no longer in the gallery.", "It may have been deleted.")
 
     def reuse_settings(self, item: GalleryItem) -> None:
         """Fill every control from a gallery item."""
