@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+)
 
 from app.ui.viewer.mask_painter import MAX_BRUSH, MAX_FEATHER, MIN_BRUSH, MaskPainter, MaskTool
 from app.ui.widgets.icons import icon
@@ -88,6 +98,9 @@ class MaskToolbar(QFrame):
         self.edit_button.clicked.connect(self.edit_requested)
         self.hint = QLabel()
         self.hint.setProperty("role", "hint")
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
+        for spin in (self.size_spin, self.feather_spin):
+            spin.setMaximumWidth(96)
 
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 4, 10, 4)
@@ -131,6 +144,6 @@ class MaskToolbar(QFrame):
         if not self._painter.active:
             self.hint.setText("Another image is shown")
         elif self._painter.has_mask():
-            self.hint.setText("White repaints · middle-drag pans")
+            self.hint.setText("Middle-drag pans")
         else:
-            self.hint.setText("Paint the area to change")
+            self.hint.setText("Paint what to change")
