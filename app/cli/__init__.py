@@ -14,6 +14,7 @@ from app import __version__
 # they are imported only when used so `pixart-studio` (the GUI) starts without torch.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("app.cli.generate", "generate images headlessly and save them as PNGs"),
+    "upscale": ("app.cli.upscale", "upscale an image to 2K, 4K or an exact size through the refine pass"),
     "convert": ("app.cli.convert", "convert an original PixArt checkpoint to diffusers format or back"),
     "train-demo": ("demo_training.command", "train the embedded demo model from nothing (source checkout only)"),
 }

@@ -12,11 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from app.cli.image_args import add_image_arguments, image_fields
 from app.core.errors import InvalidRequestError, ModelLoadError, StudioError
 from app.core.request import GenerationRequest, KVCompressionMode
 from app.core.resources import DEMO_MODEL_NAME
 from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName, default_guidance
 from app.core.sizes import aspect_ratio_bins, parse_aspect, size_for_aspect, tiers, validate_size
+from app.core.source_image import GenerationMode
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 _BAR_WIDTH = 30
@@ -44,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1, help="number of images")
     parser.add_argument("--out", required=True, help="PNG file, or a folder for one file per image")
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    add_image_arguments(parser)
 
 
 def _scheduler_names() -> str:
@@ -172,11 +175,15 @@ def _checked_request(args: argparse.Namespace) -> GenerationRequest:
         _check_aspect(args.aspect)
     if Path(args.out).suffix.lower() not in ("", ".png"):
         raise InvalidRequestError(f"--out {args.out!r} must be a folder or a .png file")
+    from_image = image_fields(args) or {}
+    width, height = args.width or 1024, args.height or 1024
+    if from_image and args.width is None:
+        width, height = _source_size(from_image)
     return GenerationRequest(
         prompt=args.prompt,
         negative_prompt=args.negative,
-        width=args.width or 1024,
-        height=args.height or 1024,
+        width=width,
+        height=height,
         steps=defaults.steps if args.steps is None else args.steps,
         guidance_scale=defaults.guidance_scale if args.guidance is None else args.guidance,
         seed=secrets.randbelow(2**32) if args.seed is None else args.seed,
@@ -184,7 +191,23 @@ def _checked_request(args: argparse.Namespace) -> GenerationRequest:
         batch_size=args.batch,
         kv_compression=kv,
         model=str(args.model),
+        **from_image,
     )
+
+
+def _source_size(fields: dict) -> tuple[int, int]:
+    """The size an image mode makes by default: the source's (outpaint: with the extension)."""
+    source = fields["source"]
+    left, top, right, bottom = fields.get("extend", (0, 0, 0, 0))
+    width, height = source.width + left + right, source.height + top + bottom
+    if fields["mode"] is not GenerationMode.OUTPAINT:
+        try:
+            validate_size(width, height)
+        except InvalidRequestError as error:
+            raise InvalidRequestError(
+                f"the source image is {width}×{height}, which cannot be made ({error}); give --width and --height"
+            ) from None
+    return width, height
 
 
 def _check_aspect(text: str) -> None:
@@ -210,8 +233,13 @@ def _tier_scale(text: str, native_resolution: int) -> float:
 
 
 def _sized_request(args: argparse.Namespace, request: GenerationRequest, native: int) -> GenerationRequest:
-    """The request at its final size: explicit pixels, an aspect at a tier, or the model's native square."""
+    """The request at its final size: explicit pixels, an aspect at a tier, or the model's native square.
+
+    An image mode keeps the source's size unless an aspect is given (image to image only).
+    """
     scale = _tier_scale(args.tier, native) if args.tier else None
+    if request.mode.needs_source and not args.aspect:
+        return replace(request, tier_scale=scale)
     if args.width is not None:
         width, height = args.width, args.height
     else:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from app.core.errors import InvalidRequestError
 from app.core.schedulers import DEFAULT_SCHEDULER, SchedulerName
 from app.core.sizes import GenerationPath, HighResMethod, validate_size
-from app.core.source_image import DEFAULT_STRENGTH, GenerationMode, MaskImage, SourceImage
+from app.core.source_image import DEFAULT_STRENGTH, VARIATION_STRENGTH, GenerationMode, MaskImage, SourceImage
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -110,6 +110,20 @@ class GenerationRequest:
         return bool(self.prompt)
 
     @classmethod
+    def from_settings(
+        cls, data: dict[str, Any], source: SourceImage | None = None, mask: MaskImage | None = None
+    ) -> GenerationRequest:
+        """A recorded request in its own mode when its images are at hand, else as text to image with the same
+        prompt and settings (image metadata records only its source's hash); other bad values raise."""
+        mode = _coerce(GenerationMode, data.get("mode", GenerationMode.TEXT.value), "mode")
+        has_source = source is not None or SourceImage.from_dict(data.get("source")) is not None
+        has_mask = mask is not None or MaskImage.from_dict(data.get("mask")) is not None
+        if mode.needs_source and (not has_source or (mode is GenerationMode.INPAINT and not has_mask)):
+            text_only = {k: v for k, v in data.items() if k not in ("mode", "source", "mask", "extend", "masked_only")}
+            return cls.from_dict(text_only)
+        return cls.from_dict(data, source, mask)
+
+    @classmethod
     def for_source(
         cls,
         prompt: str,
@@ -130,6 +144,24 @@ class GenerationRequest:
         if "strength" not in settings:
             settings["strength"] = DEFAULT_STRENGTH[mode]
         return cls(prompt, width=width, height=height, mode=mode, source=source, **settings)
+
+    def variations(
+        self, source: SourceImage, count: int, seed: int, strength: float = VARIATION_STRENGTH
+    ) -> GenerationRequest:
+        """`count` variations of an image this request made: image to image from it with new seeds, same settings."""
+        return replace(
+            self,
+            mode=GenerationMode.IMAGE_TO_IMAGE,
+            source=source,
+            mask=None,
+            extend=NO_EXTEND,
+            masked_only=False,
+            width=source.width,
+            height=source.height,
+            strength=strength,
+            seed=seed,
+            batch_size=count,
+        )
 
     def with_seed(self, seed: int) -> GenerationRequest:
         """The same request with another seed (a batch uses seed, seed+1, ...)."""

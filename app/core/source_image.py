@@ -219,6 +219,12 @@ def extend_to_ratio(width: int, height: int, ratio_w: float, ratio_h: float) -> 
     return 0, extra // 2, 0, extra - extra // 2
 
 
+def upscale_size(width: int, height: int, resolution: int) -> tuple[int, int]:
+    """The size of a `resolution` tier (2048 for 2K) with the source's aspect: about resolution² pixels, sides ×8."""
+    scale = resolution / (width * height) ** 0.5
+    return max(8, round(width * scale / 8) * 8), max(8, round(height * scale / 8) * 8)
+
+
 def _read(what: str, source: str | Path | bytes) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), f"the {what}"

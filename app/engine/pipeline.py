@@ -303,7 +303,8 @@ class Pipeline:
         )
         del init
         check_finite(latents, "final latents")
-        self._report(job, index, request.steps, request.steps, "decoding", None)
+        kept = _kept_steps(request.steps, request.strength)
+        self._report(job, index, kept, kept, "decoding", None)
         decoded = self._decode(latents)
         del latents
         return work.finish(to_pil(decoded)[0]), layers, ratio

@@ -40,6 +40,13 @@ KNOWN_KEYS = frozenset(
         "Generation",
         "Sampled size",
         "Refine strength",
+        "Denoising strength",
+        "Mask blur",
+        "Inpaint area",
+        "Masked area padding",
+        "Mode",
+        "Outpaint extend",
+        "Source hash",
         "DPI",
     }
 )
@@ -74,6 +81,7 @@ def format_parameters(meta: dict[str, Any]) -> str:
     layers = meta.get("kv_compression_layers") or []
     sampled = (meta.get("sampled_width"), meta.get("sampled_height"))
     shows_sampled = all(sampled) and sampled != (request["width"], request["height"])
+    text_mode = request.get("mode", "text") == "text"
     params: dict[str, object] = {
         "Steps": request["steps"],
         "Sampler": SAMPLER_LABELS[scheduler],
@@ -85,12 +93,32 @@ def format_parameters(meta: dict[str, Any]) -> str:
         "KV compression": f"layers {_layer_runs(layers)} R{meta.get('kv_compression_ratio', 1)}" if layers else "off",
         "Generation": meta.get("path", "native"),
         "Sampled size": f"{sampled[0]}x{sampled[1]}" if shows_sampled else "",
-        "Refine strength": f"{request['refine_strength']:g}" if meta.get("path") == "refine" else "",
+        "Refine strength": f"{request['refine_strength']:g}" if meta.get("path") == "refine" and text_mode else "",
+        **_image_mode_params(request),
         "DPI": request["dpi"] if request.get("dpi", 72) != 72 else "",
         "Version": f"PixArt Studio {__version__}",
     }
     lines.append(", ".join(f"{key}: {quote(value)}" for key, value in params.items() if value not in ("", None)))
     return "\n".join(lines)
+
+
+def _image_mode_params(request: dict[str, Any]) -> dict[str, object]:
+    """What A1111 writes for img2img and inpaint (denoising strength, mask blur, only masked), and our mode."""
+    mode = request.get("mode", "text")
+    if mode == "text":
+        return {}
+    masked = mode in ("inpaint", "outpaint")
+    source = request.get("source") or {}
+    extend = request.get("extend") or []
+    return {
+        "Denoising strength": f"{request['strength']:g}",
+        "Mask blur": request.get("mask_blur", 4) if masked else "",
+        "Inpaint area": "Only masked" if request.get("masked_only") else "",
+        "Masked area padding": request.get("masked_padding", 32) if request.get("masked_only") else "",
+        "Mode": mode,
+        "Outpaint extend": ",".join(str(side) for side in extend) if mode == "outpaint" else "",
+        "Source hash": str(source.get("sha256", ""))[:10],
+    }
 
 
 def split_params(line: str) -> dict[str, str]:
