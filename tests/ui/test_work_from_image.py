@@ -208,3 +208,31 @@ def test_results_show_their_lineage_and_jump_to_the_source(qtbot: QtBot, recorde
     qtbot.waitUntil(lambda: studio.window.source_flow.shown_item == source_item, timeout=10000)
     studio.window.show_source_of(9999)
     assert any("#9999 is no longer in the gallery" in banner.title for banner in studio.window.banners.banners)
+
+
+def test_reusing_an_inpaint_results_settings_restores_mode_and_source(
+    qtbot: QtBot, recorded: tuple[Studio, _Recorder]
+) -> None:
+    """Reuse all settings on an inpaint result brings back inpaint, its source from the gallery and its blur;
+    Variations of it queue image to image from the result itself."""
+    studio, recorder = recorded
+    source_item = _use_first_item(qtbot, studio)
+    studio.state.image.mode = GenerationMode.INPAINT
+    studio.window.source_flow.painter.brush_size = 80
+    _paint(qtbot, studio, [(300, 300), (320, 310)])
+    studio.state.image.mask_blur = 9
+    _generate(qtbot, studio, recorder)
+    model = studio.window.gallery_model
+    qtbot.waitUntil(lambda: model.total == 2, timeout=JOB_TIMEOUT_MS)
+    studio.window.flow.wait_for_saves()
+    result = model.item_at(0)
+    studio.window.side_panel.image_panel.clear_source_button.click()
+    studio.state.image.mask_blur = 4
+    studio.window.gallery.reuse_settings.emit(result)
+    qtbot.waitUntil(lambda: studio.state.image.source is not None, timeout=10000)
+    assert studio.state.image.mode is GenerationMode.INPAINT and studio.state.image.mask_blur == 9
+    assert studio.state.image.source.item_id == source_item.id
+    studio.window.gallery.variations_requested.emit(result)
+    qtbot.waitUntil(lambda: len(recorder.requests) == 2, timeout=JOB_TIMEOUT_MS)
+    variation = recorder.requests[-1]
+    assert variation.mode is GenerationMode.IMAGE_TO_IMAGE and variation.source.item_id == result.id

@@ -23,6 +23,7 @@ from app.ui.create.style_presets import StylePresets
 from app.ui.gallery.gallery_actions import GalleryActions
 from app.ui.gallery.gallery_model import GalleryModel
 from app.ui.gallery.gallery_view import GalleryView, dropped_images
+from app.ui.gallery.lineage import lineage_of
 from app.ui.models.model_manager import ModelManager
 from app.ui.settings.preferences import Preferences, read_json, write_json
 from app.ui.settings.settings_dialog import SettingsDialog
@@ -222,7 +223,10 @@ class MainWindow(QMainWindow):
             self.show_error(f"The source image #{item_id} is no longer in the gallery.", "It may have been deleted.")
 
     def reuse_settings(self, item: GalleryItem) -> None:
-        """Fill every control from a gallery item."""
+        """Fill every control from a gallery item (one made from an image gets its mode and source back)."""
+        if lineage_of(item) is not None:
+            self.source_flow.reuse_settings(item)
+            return
         request = item.request()
         if request is None:
             self.show_error("This image has no settings PixArt Studio can reuse.", str(item.path))

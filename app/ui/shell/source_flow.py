@@ -12,11 +12,12 @@ from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from app.core.errors import InvalidRequestError
-from app.core.request import NO_EXTEND, GenerationRequest
+from app.core.request import GenerationRequest
 from app.core.source_image import VARIATION_STRENGTH, GenerationMode, MaskImage, SourceImage, load_mask, load_source
 from app.store.items import GalleryItem
 from app.store.metadata import read_image_settings
 from app.ui.create.state import RANDOM_SEED_LIMIT
+from app.ui.gallery.lineage import lineage_of
 from app.ui.viewer.mask_painter import MaskPainter
 from app.ui.viewer.mask_toolbar import MaskToolbar
 from app.ui.viewer.outpaint_frame import OutpaintPreview
@@ -35,6 +36,20 @@ def _decoded(source: SourceImage) -> tuple[SourceImage, QImage]:
     if image.isNull():
         raise InvalidRequestError("the source image could not be decoded for display")
     return source, image
+
+
+def _recorded_request(item: GalleryItem) -> GenerationRequest | None:
+    """The request an image records, as text to image when its source or mask is not at hand; None if unreadable."""
+    request = item.request()
+    if request is not None:
+        return request
+    data = item.settings.get("request")
+    if not isinstance(data, dict):
+        return None
+    try:
+        return GenerationRequest.from_settings(data)
+    except (InvalidRequestError, TypeError):
+        return None
 
 
 class SourceFlow(QObject):
@@ -151,27 +166,15 @@ class SourceFlow(QObject):
 
     def variations(self, item: GalleryItem) -> None:
         """Queue VARIATION_COUNT images from `item` on new seeds at strength ~0.4, with its prompt and settings."""
-        base = item.request()
+        base = _recorded_request(item)
         if base is None:
             self._window.show_error("This image has no settings to vary.", str(item.path))
             return
+        seed = random.randrange(RANDOM_SEED_LIMIT)
 
         def make() -> GenerationRequest:
             source = load_source(item.path, item_id=item.id)
-            return replace(
-                base,
-                mode=GenerationMode.IMAGE_TO_IMAGE,
-                source=source,
-                mask=None,
-                masked_only=False,
-                extend=NO_EXTEND,
-                strength=VARIATION_STRENGTH,
-                width=source.width,
-                height=source.height,
-                seed=random.randrange(RANDOM_SEED_LIMIT),
-                batch_size=VARIATION_COUNT,
-                model=self._window.controller.model,
-            )
+            return replace(base.variations(source, VARIATION_COUNT, seed), model=self._window.controller.model)
 
         def submit(request: GenerationRequest) -> None:
             job_id = self._window.controller.submit(request)
@@ -182,6 +185,44 @@ class SourceFlow(QObject):
             )
 
         run_in_background(make, submit, lambda error: self._failed(f"image #{item.id}", error), context=self)
+
+    # -- reusing an image's settings ---------------------------------------------------------
+
+    def reuse_settings(self, item: GalleryItem) -> None:
+        """Fill the controls from an image made from another: its mode, and its source when still in the gallery."""
+        data = item.settings.get("request")
+        lineage = lineage_of(item)
+        text = _recorded_request(item)
+        if not isinstance(data, dict) or lineage is None or text is None:
+            self._window.show_error("This image has no settings PixArt Studio can reuse.", str(item.path))
+            return
+        source_item = self._window.gallery_model.gallery.get(lineage.source_id) if lineage.source_id else None
+        if source_item is None:
+            self._window.state.apply_request(text)
+            self._window.status.show_message(
+                f"Settings loaded; its {lineage.mode.label.lower()} source is not in the gallery, so the mode is text"
+            )
+            return
+
+        def done(result: tuple[SourceImage, QImage]) -> None:
+            source, image = result
+            request = GenerationRequest.from_settings(data, source)  # inpaint without its mask: text settings
+            self._window.state.apply_request(request)
+            settings = self._settings
+            settings.set_source(source, image, f"Gallery image #{source.item_id}")
+            settings.mode = lineage.mode
+            settings.strength = float(data.get("strength", settings.strength))
+            settings.mask_blur = int(data.get("mask_blur", settings.mask_blur))
+            settings.masked_only = bool(data.get("masked_only", False))
+            note = " — paint the mask again" if lineage.mode is GenerationMode.INPAINT else ""
+            self._window.status.show_message(f"Settings loaded with source #{source.item_id}{note}")
+
+        run_in_background(
+            lambda: _decoded(load_source(source_item.path, item_id=source_item.id)),
+            done,
+            lambda error: self._failed(f"image #{source_item.id}", error),
+            context=self,
+        )
 
     # -- the viewer --------------------------------------------------------------------------
 
