@@ -35,8 +35,8 @@ _MODES = (
 )
 _UPSCALE_TARGETS = (
     (UpscaleTarget.DOUBLE, "2× the source"),
-    (UpscaleTarget.TIER_2K, "2K (long side 2048)"),
-    (UpscaleTarget.TIER_4K, "4K (long side 4096)"),
+    (UpscaleTarget.TIER_2K, "2K (about 2048² pixels)"),
+    (UpscaleTarget.TIER_4K, "4K (about 4096² pixels)"),
     (UpscaleTarget.CUSTOM, "Custom size"),
 )
 _SIDES = ("Left", "Top", "Right", "Bottom")

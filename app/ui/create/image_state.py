@@ -13,7 +13,14 @@ from app.core.errors import InvalidRequestError
 from app.core.presets import ASPECT_PRESETS
 from app.core.request import NO_EXTEND, GenerationRequest
 from app.core.sizes import MAX_SIDE, validate_size
-from app.core.source_image import DEFAULT_STRENGTH, GenerationMode, MaskImage, SourceImage, extend_to_ratio
+from app.core.source_image import (
+    DEFAULT_STRENGTH,
+    GenerationMode,
+    MaskImage,
+    SourceImage,
+    extend_to_ratio,
+    upscale_size,
+)
 
 EXTEND_ASPECTS = tuple(preset for preset in ASPECT_PRESETS if preset.name != "1:1")
 
@@ -34,16 +41,17 @@ class UpscaleTarget(str, Enum):
     CUSTOM = "custom"
 
 
-_LONG_SIDE = {UpscaleTarget.TIER_2K: 2048, UpscaleTarget.TIER_4K: 4096}
+_TIERS = {UpscaleTarget.TIER_2K: 2048, UpscaleTarget.TIER_4K: 4096}  # as `pixart-studio upscale --tier`
 
 
-def upscale_size(width: int, height: int, target: UpscaleTarget, custom: tuple[int, int]) -> tuple[int, int]:
+def upscale_target_size(width: int, height: int, target: UpscaleTarget, custom: tuple[int, int]) -> tuple[int, int]:
     """The pixels an upscale of a width×height image to `target` makes (the source's aspect kept)."""
     if target is UpscaleTarget.CUSTOM:
         return custom
-    factor = 2.0 if target is UpscaleTarget.DOUBLE else _LONG_SIDE[target] / max(width, height)
-    factor = min(factor, MAX_SIDE / max(width, height))
-    return max(1, round(width * factor)), max(1, round(height * factor))
+    if target is UpscaleTarget.DOUBLE:
+        factor = min(2.0, MAX_SIDE / max(width, height))
+        return max(1, round(width * factor)), max(1, round(height * factor))
+    return upscale_size(width, height, _TIERS[target])
 
 
 def aspect_ratio(name: str) -> tuple[float, float]:
@@ -194,7 +202,7 @@ class ImageSettings(QObject):
             left, top, right, bottom = self.extension()
             return source.width + left + right, source.height + top + bottom
         custom = (self.upscale_width, self.upscale_height)
-        return upscale_size(source.width, source.height, self.upscale_target, custom)
+        return upscale_target_size(source.width, source.height, self.upscale_target, custom)
 
     def request_fields(self) -> dict[str, Any]:
         """The request's image fields; InvalidRequestError says what is missing (source, mask, extension)."""
