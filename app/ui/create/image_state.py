@@ -262,7 +262,7 @@ class ImageSettings(QObject):
         width, height = self.fixed_size() or source.size
         return (
             f"Upscales the {size} source to {width}×{height} ({width / source.width:.1f}×) and refines it at "
-            f"strength {self.strength:.2f} with compressed attention."
+            f"strength {self.strength:.2f}, as the refine pass of a 4K image does."
         )
 
     def check_size(self) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from app.core.errors import InvalidRequestError
 from app.core.request import GenerationRequest
-from app.core.source_image import VARIATION_STRENGTH, GenerationMode, MaskImage, SourceImage, load_mask, load_source
+from app.core.source_image import VARIATION_STRENGTH, GenerationMode, MaskImage, SourceImage, load_source
 from app.store.items import GalleryItem
 from app.store.metadata import read_image_settings
 from app.ui.create.state import RANDOM_SEED_LIMIT
@@ -243,9 +243,9 @@ class SourceFlow(QObject):
     def current_mask(self) -> MaskImage | None:
         """The painted mask of the current source, or None when nothing is painted."""
         source = self._settings.source
-        if source is None or self.painter.key != source.sha256 or not self.painter.has_mask():
+        if source is None or self.painter.key != source.sha256:
             return None
-        return load_mask(self.painter.mask_png())
+        return self.painter.mask_image()
 
     def _on_mode_changed(self, mode: GenerationMode) -> None:
         self.mask_toolbar.setVisible(mode is GenerationMode.INPAINT)

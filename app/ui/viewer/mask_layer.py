@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QIODevice, QPointF, QRect, QRectF, Qt
+import io
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
@@ -101,28 +105,26 @@ class MaskLayer(QGraphicsItem):
 
     # -- reading -----------------------------------------------------------------------------
 
+    def _values(self) -> np.ndarray:
+        """The mask's pixels as a (height, width) uint8 array (a copy; each line's padding left out)."""
+        mask = self._mask
+        lines = np.frombuffer(bytes(mask.constBits()), np.uint8).reshape(mask.height(), mask.bytesPerLine())
+        return lines[:, : mask.width()]
+
     def is_empty(self) -> bool:
         """True when nothing is marked for repainting."""
-        if self._mask.isNull():
-            return True
-        mask = self._mask
-        raw, line, width = bytes(mask.constBits()), mask.bytesPerLine(), mask.width()
-        # Row by row: the padding at the end of each line is not part of the mask.
-        return not any(raw[y * line : y * line + width].strip(b"\0") for y in range(mask.height()))
+        return self._mask.isNull() or not self._values().any()
 
-    def grey(self) -> QImage:
-        """The mask as a greyscale image: white = repaint, black = keep."""
-        mask = self._mask
-        return QImage(
-            mask.constBits(), mask.width(), mask.height(), mask.bytesPerLine(), QImage.Format.Format_Grayscale8
-        ).copy()
+    def coverage(self) -> float:
+        """The share of the image to repaint, 0..1 (grey counts partly)."""
+        return 0.0 if self._mask.isNull() else float(self._values().mean()) / 255
 
     def png_bytes(self) -> bytes:
         """The mask as a PNG of an L image, for the request."""
-        buffer = QBuffer()
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        self.grey().save(buffer, "PNG")
-        return bytes(buffer.data())
+        buffer = io.BytesIO()
+        # zlib level 1: a 4096² mask is encoded in ~0.15 s when Generate is pressed (Qt's encoder takes ~0.35 s).
+        Image.fromarray(np.ascontiguousarray(self._values()), "L").save(buffer, "PNG", compress_level=1)
+        return buffer.getvalue()
 
     # -- drawing -----------------------------------------------------------------------------
 

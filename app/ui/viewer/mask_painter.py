@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, Qt, 
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPen, QUndoStack
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QStyleOptionGraphicsItem, QWidget
 
+from app.core.source_image import MaskImage
 from app.ui.viewer.image_viewer import ImageViewer
 from app.ui.viewer.mask_edits import MaskEdit
 from app.ui.viewer.mask_layer import MaskLayer
@@ -201,6 +202,14 @@ class MaskPainter(QObject):
     def mask_png(self) -> bytes:
         """The mask as PNG bytes of an L image (white = repaint)."""
         return self.layer.png_bytes()
+
+    def mask_image(self) -> MaskImage | None:
+        """The mask for a request (its PNG, size and coverage), or None when nothing is painted."""
+        coverage = self.layer.coverage() if self._key is not None else 0.0
+        if coverage == 0.0:
+            return None
+        mask = self.layer.mask
+        return MaskImage(self.mask_png(), mask.width(), mask.height(), coverage)
 
     # -- events ------------------------------------------------------------------------------
 
