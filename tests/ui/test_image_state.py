@@ -35,11 +35,17 @@ def state(qapp: object) -> GenerationSettings:
 
 
 def test_a_source_switches_text_to_image_to_image_and_clearing_goes_back(state: GenerationSettings) -> None:
-    """Choosing a source starts image to image; the size controls still decide its size; clearing is text."""
-    assert state.image.mode is GenerationMode.IMAGE_TO_IMAGE and state.image.fixed_size() is None
-    state.aspect = "16:9"
+    """Choosing a source starts image to image at its size; unticking 'same size' hands the size to the size
+    controls; clearing the source is text to image."""
+    assert state.image.mode is GenerationMode.IMAGE_TO_IMAGE and state.image.fixed_size() == (600, 400)
+    assert not state.image.uses_size_picker
     request = state.build_request("demo")
-    assert request.mode is GenerationMode.IMAGE_TO_IMAGE and (request.width, request.height) == _size(state)
+    assert request.mode is GenerationMode.IMAGE_TO_IMAGE and (request.width, request.height) == (600, 400)
+    state.image.keep_source_size = False
+    state.aspect = "16:9"
+    assert state.image.uses_size_picker
+    request = state.build_request("demo")
+    assert (request.width, request.height) == _size(state) != (600, 400)
     state.image.clear_source()
     assert state.image.mode is GenerationMode.TEXT and state.build_request("demo").source is None
 

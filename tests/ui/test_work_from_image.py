@@ -99,6 +99,11 @@ def test_use_as_source_switches_to_image_to_image_and_shows_the_source(
     request = _generate(qtbot, studio, recorder)
     assert request.mode is GenerationMode.IMAGE_TO_IMAGE and request.strength == pytest.approx(0.3)
     assert request.source is not None and request.source.item_id == item.id and request.source.size == (640, 512)
+    assert (request.width, request.height) == (640, 512)  # the source's size unless 'same size' is unticked
+    side = studio.window.side_panel
+    assert not side.aspect_presets.isVisible()
+    panel.same_size_check.click()
+    assert side.aspect_presets.isVisible() and not studio.state.image.keep_source_size
 
 
 def test_inpaint_sends_the_mask_painted_with_the_mouse(qtbot: QtBot, recorded: tuple[Studio, _Recorder]) -> None:

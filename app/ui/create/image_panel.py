@@ -93,6 +93,7 @@ class ImagePanel(QWidget):
 
         self.source_widget = self._source_row()
         self.strength_row, self.strength_slider, self.strength_value = self._strength_row()
+        self.same_size_check = self._same_size_check()
         self.inpaint_widget = self._inpaint_controls()
         self.outpaint_widget = self._outpaint_controls()
         self.upscale_widget = self._upscale_controls()
@@ -109,6 +110,7 @@ class ImagePanel(QWidget):
         for widget in (
             self.source_widget,
             self.strength_row,
+            self.same_size_check,
             self.inpaint_widget,
             self.outpaint_widget,
             self.upscale_widget,
@@ -190,6 +192,14 @@ class ImagePanel(QWidget):
         row.addWidget(slider, 1)
         row.addWidget(value)
         return widget, slider, value
+
+    def _same_size_check(self) -> QCheckBox:
+        check = QCheckBox("Same size as the source")
+        check.setObjectName("keepSourceSize")
+        check.setToolTip("Off: choose another size below; the source is resized and cropped to it")
+        check.toggled.connect(lambda on: setattr(self._settings, "keep_source_size", on))
+        self._settings.keep_source_size_changed.connect(check.setChecked)
+        return check
 
     def _inpaint_controls(self) -> QWidget:
         widget = QWidget()
@@ -326,6 +336,8 @@ class ImagePanel(QWidget):
         self.mode_buttons[mode].setChecked(True)
         self.source_widget.setVisible(mode.needs_source)
         self.strength_row.setVisible(mode in (GenerationMode.IMAGE_TO_IMAGE, GenerationMode.UPSCALE))
+        self.same_size_check.setVisible(mode is GenerationMode.IMAGE_TO_IMAGE)
+        self.same_size_check.setChecked(settings.keep_source_size)
         self.inpaint_widget.setVisible(mode is GenerationMode.INPAINT)
         self.outpaint_widget.setVisible(mode is GenerationMode.OUTPAINT)
         self.upscale_widget.setVisible(mode is GenerationMode.UPSCALE)

@@ -66,6 +66,7 @@ _DEFAULTS: dict[str, Any] = {
     "mode": GenerationMode.TEXT,
     "source": None,
     "strength": DEFAULT_STRENGTH[GenerationMode.TEXT],
+    "keep_source_size": True,
     "mask_blur": 4,
     "masked_only": False,
     "masked_padding": 32,
@@ -105,6 +106,7 @@ class ImageSettings(QObject):
     mode_changed = Signal(object)
     source_changed = Signal(object)  # SourceImage or None
     strength_changed = Signal(float)
+    keep_source_size_changed = Signal(bool)
     mask_blur_changed = Signal(int)
     masked_only_changed = Signal(bool)
     masked_padding_changed = Signal(int)
@@ -119,6 +121,7 @@ class ImageSettings(QObject):
     mode = _field("mode")
     source = _field("source")
     strength = _field("strength")
+    keep_source_size = _field("keep_source_size")
     mask_blur = _field("mask_blur")
     masked_only = _field("masked_only")
     masked_padding = _field("masked_padding")
@@ -179,8 +182,10 @@ class ImageSettings(QObject):
 
     @property
     def uses_size_picker(self) -> bool:
-        """Text and image to image take the size controls; the other modes' size follows the source."""
-        return self.mode in (GenerationMode.TEXT, GenerationMode.IMAGE_TO_IMAGE)
+        """Text (and image to image at another size) take the size controls; the other modes follow the source."""
+        if self.mode is GenerationMode.IMAGE_TO_IMAGE:
+            return not self.keep_source_size or self.source is None
+        return self.mode is GenerationMode.TEXT
 
     def extension(self) -> tuple[int, int, int, int]:
         """Outpaint's new pixels (left, top, right, bottom)."""
@@ -196,7 +201,7 @@ class ImageSettings(QObject):
         source = self.source
         if source is None or self.uses_size_picker:
             return None
-        if self.mode is GenerationMode.INPAINT:
+        if self.mode in (GenerationMode.INPAINT, GenerationMode.IMAGE_TO_IMAGE):
             return source.size
         if self.mode is GenerationMode.OUTPAINT:
             left, top, right, bottom = self.extension()

@@ -91,7 +91,7 @@ class SidePanel(QWidget):
         layout.addWidget(_separator())
         layout.addWidget(footer)
         # Inpaint, outpaint and upscale take their size from the source, so the size picker steps aside.
-        state.image.mode_changed.connect(lambda _mode: self.aspect_presets.setVisible(state.image.uses_size_picker))
+        state.image.changed.connect(lambda: self.aspect_presets.setVisible(state.image.uses_size_picker))
         self.aspect_presets.setVisible(state.image.uses_size_picker)
         self.setMinimumWidth(PANEL_WIDTH - 60)
         controls.setMinimumWidth(PANEL_WIDTH - 80)
