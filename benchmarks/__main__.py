@@ -26,6 +26,7 @@ FAMILIES: dict[str, str] = {
     "memory": "benchmarks.memory_bench",
     "app": "benchmarks.app_bench",
     "limit": "benchmarks.limit_bench",
+    "image": "benchmarks.image_bench",
     "train": "benchmarks.train_bench",
 }
 

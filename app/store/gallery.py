@@ -19,10 +19,12 @@ from PIL import Image
 
 from app.core.errors import StoreError
 from app.core.request import GenerationResult
+from app.core.source_image import SourceImage
 from app.store import a1111, files, trash
 from app.store.index import GalleryIndex, IndexRow, clean_tags
 from app.store.items import DeleteTicket, GalleryItem, OpenReport, TrashedImage
 from app.store.metadata import (
+    FORMAT_VERSION,
     FORMATS,
     OUR_CHUNK,
     encode_image,
@@ -121,6 +123,8 @@ class Gallery:
         """
         created = time.time()
         settings = settings_json(result, created)
+        if result.request.source is not None:
+            settings["request"]["source"]["item_id"] = self._lineage_id(result.request.source, created)
         data = encode_image(
             result.image,
             fmt,
@@ -129,9 +133,35 @@ class Gallery:
             dpi=result.request.dpi,
         )
         moment = time.localtime(created)
-        folder = self.root / time.strftime("%Y-%m-%d", moment)
         stem = f"{time.strftime('%H%M%S', moment)}_{result.request.seed}_{files.slug(result.request.prompt)}"
-        dest = folder / (stem + FORMATS[fmt.lower()])
+        return self._write(data, stem + FORMATS[fmt.lower()], settings, created)
+
+    def _lineage_id(self, source: SourceImage, created: float) -> int:
+        """The gallery id of a result's source: its own if still there, else a copy (made once per file hash)."""
+        if source.item_id is not None and self.index.get(source.item_id) is not None:
+            return source.item_id
+        found = self.index.find_sha256(source.sha256)
+        if found is not None:
+            return found
+        # Copied in, so lineage never points at a file outside the gallery that may vanish.
+        settings = {
+            "format": OUR_CHUNK,
+            "format_version": FORMAT_VERSION,
+            "created_at": created,
+            "copied_source": True,
+            "sha256": source.sha256,
+            "request": {},
+        }
+        data = encode_image(source.image(), "png", parameters=None, settings=settings, dpi=None)
+        moment = time.localtime(created)
+        return self._write(
+            data, f"{time.strftime('%H%M%S', moment)}_source_{source.sha256[:10]}.png", settings, created
+        ).id
+
+    def _write(self, data: bytes, name: str, settings: dict[str, Any], created: float) -> GalleryItem:
+        """Publish an encoded image into the day's folder, then index it."""
+        folder = self.root / time.strftime("%Y-%m-%d", time.localtime(created))
+        dest = folder / name
         try:
             folder.mkdir(parents=True, exist_ok=True)
             tmp = files.write_tmp(folder, dest.name, data)
@@ -169,6 +199,14 @@ class Gallery:
     def get(self, item_id: int) -> GalleryItem | None:
         """One image by id, or None if it is not (or no longer) in the gallery."""
         return self.index.get(item_id)
+
+    def source_of(self, item: GalleryItem) -> GalleryItem | None:
+        """Lineage: the gallery image `item` was made from, or None (made from text, or its source deleted)."""
+        return self.index.get(item.source_id) if item.source_id is not None else None
+
+    def made_from(self, item: GalleryItem) -> list[GalleryItem]:
+        """Lineage: the images made from `item`, newest first."""
+        return [found for item_id in self.index.made_from(item.id) if (found := self.index.get(item_id)) is not None]
 
     # Marking ----------------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 from app.core.errors import StoreError
 from app.store.items import GalleryItem
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_TAGS = 32
 MAX_TAG_CHARS = 64
 
@@ -71,8 +71,20 @@ def _run_script(db: sqlite3.Connection, script: str) -> None:
             statement = ""
 
 
+# Lineage (#28): how an image was made from another, and the hash of a file copied in as a source.
+_LINEAGE_V2 = """
+ALTER TABLE images ADD COLUMN mode TEXT NOT NULL DEFAULT '';
+ALTER TABLE images ADD COLUMN source_id INTEGER;
+ALTER TABLE images ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+CREATE INDEX images_source ON images (source_id);
+CREATE INDEX images_sha256 ON images (sha256) WHERE sha256 != '';
+"""
+
 # MIGRATIONS[n] takes a database at user_version n to n + 1; append, never edit.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (lambda db: _run_script(db, _SCHEMA_V1),)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    lambda db: _run_script(db, _SCHEMA_V1),
+    lambda db: _run_script(db, _LINEAGE_V2),
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,9 @@ class IndexRow:
     favourite: bool
     tags: str
     settings: str
+    mode: str = ""  # "text", "img2img", "inpaint", "outpaint", "upscale"; "" for images from other tools
+    source_id: int | None = None  # the gallery image it was made from
+    sha256: str = ""  # a source copied into the gallery: its file's SHA-256, so it is copied once
 
     @classmethod
     def from_settings(
@@ -111,6 +126,8 @@ class IndexRow:
     ) -> IndexRow:
         """Columns from our settings JSON (GenerationResult.metadata()) or an imported image's settings."""
         request = settings.get("request") if isinstance(settings.get("request"), dict) else {}
+        source = request.get("source") if isinstance(request.get("source"), dict) else {}
+        is_ours = settings.get("format") == "pixart-studio"
         shown = settings.get("fields") if isinstance(settings.get("fields"), dict) else {}
         layers = settings.get("kv_compression_layers") or []
         kv = f"{len(layers)} layers R{settings.get('kv_compression_ratio', 1)}" if layers else ""
@@ -135,6 +152,9 @@ class IndexRow:
             favourite=favourite,
             tags="\n".join(clean_tags(tags)),
             settings=json.dumps(settings, ensure_ascii=False),
+            mode=str(request.get("mode") or "text") if is_ours and request else "",
+            source_id=_int(source.get("item_id")) or None,
+            sha256=str(settings.get("sha256") or ""),
         )
 
 
@@ -165,7 +185,7 @@ def fts_query(query: str) -> str | None:
 _COLUMNS = [f.name for f in fields(IndexRow)]
 _SELECT = (
     "SELECT id, path, prompt, negative_prompt, seed, steps, guidance_scale, scheduler, width, height, "
-    "model_name, model_hash, created_at, favourite, tags, settings FROM images"
+    "model_name, model_hash, created_at, favourite, tags, settings, mode, source_id FROM images"
 )
 
 
@@ -282,8 +302,22 @@ class GalleryIndex:
         with self.transaction():
             self._db.execute(f"UPDATE images SET {assignments} WHERE id = ?", [*columns.values(), item_id])
 
+    def find_sha256(self, sha256: str) -> int | None:
+        """The id of the source copy with this file hash, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT id FROM images WHERE sha256 = ? LIMIT 1", (sha256,)).fetchone()
+        return int(row[0]) if row else None
+
+    def made_from(self, item_id: int) -> list[int]:
+        """Ids of the images made from image `item_id`, newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM images WHERE source_id = ? ORDER BY created_at DESC, id DESC", (item_id,)
+            )
+            return [int(row[0]) for row in rows]
+
     def _item(self, row: tuple[Any, ...]) -> GalleryItem:
-        item_id, path, *middle, created_at, favourite, tags, settings = row
+        item_id, path, *middle, created_at, favourite, tags, settings, mode, source_id = row
         try:
             parsed = json.loads(settings)
         except ValueError:
@@ -296,6 +330,8 @@ class GalleryIndex:
             favourite=bool(favourite),
             tags=tuple(tag for tag in tags.split("\n") if tag),
             settings=parsed if isinstance(parsed, dict) else {},
+            mode=mode,
+            source_id=source_id,
         )
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.core.errors import InvalidRequestError
 from app.core.request import GenerationRequest
+from app.core.source_image import GenerationMode, MaskImage, SourceImage
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,29 @@ class GalleryItem:
     favourite: bool
     tags: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict, hash=False, repr=False)  # the full JSON settings
+    mode: str = ""  # how it was made: "text", "img2img", "inpaint", "outpaint", "upscale"; "" if unknown
+    source_id: int | None = None  # lineage: the gallery image it was made from
 
-    def request(self) -> GenerationRequest | None:
-        """The request that re-makes this image, or None when its settings cannot be re-run."""
+    def request(self, source: SourceImage | None = None, mask: MaskImage | None = None) -> GenerationRequest | None:
+        """The request that re-makes this image, or None when its settings cannot be re-run.
+
+        An image made from another is re-made in its mode when `source` (and, for inpaint, `mask`) is given;
+        without them its settings come back as text to image.
+        """
         data = self.settings.get("request")
         if not isinstance(data, dict):
             return None
         try:
-            return GenerationRequest.from_dict(data)
+            return GenerationRequest.from_settings(data, source, mask)
         except (InvalidRequestError, TypeError):
+            return None
+
+    @property
+    def generation_mode(self) -> GenerationMode | None:
+        """The mode that made it, or None for an image from another tool."""
+        try:
+            return GenerationMode(self.mode) if self.mode else None
+        except ValueError:
             return None
 
     @property

@@ -14,6 +14,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from app.core.errors import InvalidRequestError, StoreError
 from app.core.request import GenerationRequest, GenerationResult
+from app.core.source_image import GenerationMode
 from app.store import a1111
 from app.store.foreign import READERS, a1111_reading
 from app.store.sanitize import RAW_LIMIT, build_request, json_object, text
@@ -39,6 +40,9 @@ class ImportedSettings:
     unknown: dict[str, str]  # everything else, kept for display
     notes: tuple[str, ...] = ()  # what was clamped, approximated or could not be used
     settings: dict[str, Any] | None = field(default=None, hash=False)  # our full JSON, for our own images
+    mode: GenerationMode = GenerationMode.TEXT  # how it was made; `request` is text to image until its source is found
+    source_sha256: str = ""  # the source image it was made from, to find it in the gallery
+    source_id: int | None = None
 
 
 def settings_json(result: GenerationResult, created_at: float | None = None) -> dict[str, Any]:
@@ -182,8 +186,14 @@ def _ours(chunks: dict[str, str]) -> ImportedSettings | None:
     if data is None or data.get("format", OUR_CHUNK) != OUR_CHUNK or not isinstance(data.get("request"), dict):
         return None
     notes: list[str] = []
+    recorded = data["request"]
+    source = recorded.get("source") if isinstance(recorded.get("source"), dict) else {}
     try:
-        request: GenerationRequest | None = GenerationRequest.from_dict(data["request"])
+        mode = GenerationMode(str(recorded.get("mode", "text")))
+    except ValueError:
+        mode = GenerationMode.TEXT
+    try:
+        request: GenerationRequest | None = GenerationRequest.from_settings(recorded)
     except (InvalidRequestError, TypeError) as exc:
         request = None
         notes.append(f"these settings cannot be re-run: {exc}")
@@ -191,9 +201,22 @@ def _ours(chunks: dict[str, str]) -> ImportedSettings | None:
     if PARAMETERS in chunks:
         fields = a1111_reading(*a1111.parse_parameters(chunks[PARAMETERS])).fields
     elif request is not None:
-        fields = {key: text(value) for key, value in request.to_dict().items()}
+        fields = {key: text(value) for key, value in request.to_dict(images=False).items()}
     unknown = {key: text(value) for key, value in chunks.items() if key not in _CONSUMED}
-    return ImportedSettings(OUR_CHUNK, request, fields, unknown, tuple(notes), data)
+    if mode.needs_source and request is not None and request.mode is GenerationMode.TEXT:
+        notes.append(f"made by {mode.label.lower()} from another image; choose that image as the source to re-make it")
+    item_id = source.get("item_id")
+    return ImportedSettings(
+        OUR_CHUNK,
+        request,
+        fields,
+        unknown,
+        tuple(notes),
+        data,
+        mode,
+        str(source.get("sha256") or ""),
+        item_id if isinstance(item_id, int) and not isinstance(item_id, bool) else None,
+    )
 
 
 def settings_from_chunks(chunks: dict[str, str], image_size: tuple[int, int]) -> ImportedSettings:
