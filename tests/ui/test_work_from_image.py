@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
@@ -174,6 +175,23 @@ def test_paste_and_clear_source(qtbot: QtBot, recorded: tuple[Studio, _Recorder]
     assert studio.state.image.source.size == (300, 200) and studio.state.image.source.item_id is None
     studio.window.side_panel.image_panel.clear_source_button.click()
     assert studio.state.image.source is None and studio.state.image.mode is GenerationMode.TEXT
+
+
+def test_a_pasted_source_is_copied_into_the_gallery_and_the_result_points_at_it(
+    qtbot: QtBot, recorded: tuple[Studio, _Recorder]
+) -> None:
+    """Lineage never points outside: the pasted picture joins the grid next to the result made from it."""
+    studio, recorder = recorded
+    image = QImage(320, 240, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.darkMagenta)
+    studio.window.source_flow.use_image(image, "Pasted image")
+    qtbot.waitUntil(lambda: studio.state.image.source is not None, timeout=10000)
+    _generate(qtbot, studio, recorder)
+    model = studio.window.gallery_model
+    qtbot.waitUntil(lambda: model.total == 3, timeout=JOB_TIMEOUT_MS)
+    result, copy = model.item_at(0), model.item_at(1)
+    assert result.source_id == copy.id and Image.open(copy.path).size == (320, 240)
+    assert lineage_of(result) is not None and lineage_of(result).source_id == copy.id
 
 
 def test_dropping_an_image_without_settings_uses_it_as_the_source(

@@ -217,8 +217,7 @@ class GalleryView(QWidget):
         item: GalleryItem = index.data(ITEM_ROLE)
         items = self.selected_items() or [item]
         menu = QMenu(self)
-        # An image made from another records its settings even when they cannot re-run without its source.
-        reusable = item.request() is not None or lineage_of(item) is not None
+        reusable = item.request() is not None
         menu.addAction(icon("history"), "Reuse prompt", lambda: self.reuse_prompt.emit(item))
         menu.addAction(icon("settings"), "Reuse all settings", lambda: self.reuse_settings.emit(item)).setEnabled(
             reusable

@@ -13,7 +13,7 @@ class Lineage:
     """An image made from another: how, and from which gallery image (None: a file from outside)."""
 
     mode: GenerationMode
-    source_id: int | None
+    source_id: int | None  # None only for images saved before sources were copied into the gallery
     source_width: int
     source_height: int
 
@@ -24,21 +24,11 @@ class Lineage:
 
 
 def lineage_of(item: GalleryItem) -> Lineage | None:
-    """The lineage recorded in an image's settings; None for text to image and images of other tools."""
+    """The lineage the store keeps for an image; None for text to image and images of other tools."""
+    mode = item.generation_mode
+    if mode is None or not mode.needs_source:
+        return None
     request = item.settings.get("request")
-    if not isinstance(request, dict):
-        return None
-    source = request.get("source")
-    try:
-        mode = GenerationMode(request.get("mode", GenerationMode.TEXT.value))
-    except ValueError:
-        return None
-    if not mode.needs_source or not isinstance(source, dict):
-        return None
-    source_id = source.get("item_id")
-    return Lineage(
-        mode,
-        source_id if isinstance(source_id, int) and source_id > 0 else None,
-        int(source.get("width") or 0),
-        int(source.get("height") or 0),
-    )
+    source = request.get("source") if isinstance(request, dict) else None
+    size = source if isinstance(source, dict) else {}
+    return Lineage(mode, item.source_id, int(size.get("width") or 0), int(size.get("height") or 0))

@@ -98,18 +98,25 @@ class GenerationFlow(QObject):
         self._state.last_seed = result.request.seed
         gallery = self._gallery_model.gallery
 
-        def save() -> tuple[QImage, GalleryItem | None, str]:
+        def save() -> tuple[QImage, GalleryItem | None, str, GalleryItem | None]:
             image = pil_to_qimage(result.image)
             try:
-                return image, gallery.save(result), ""
+                item = gallery.save(result)
             except (StudioError, OSError) as error:
-                return image, None, str(error)
+                return image, None, str(error), None
+            # A source from outside is copied into the gallery by this save: it joins the grid too.
+            source = gallery.source_of(item)
+            if source is None or not source.settings.get("copied_source") or source.created_at != item.created_at:
+                source = None
+            return image, item, "", source
 
         run_in_background(save, self._on_saved, self._on_save_crashed, context=self, pool=self._save_pool)
         self._warn_about(result)
 
-    def _on_saved(self, outcome: tuple[QImage, GalleryItem | None, str]) -> None:
-        image, item, error = outcome
+    def _on_saved(self, outcome: tuple[QImage, GalleryItem | None, str, GalleryItem | None]) -> None:
+        image, item, error, copied_source = outcome
+        if copied_source is not None:
+            self._gallery_model.add_item(copied_source)
         if item is not None:
             self._gallery_model.add_item(item)
         self.image_ready.emit(image, item)

@@ -38,20 +38,6 @@ def _decoded(source: SourceImage) -> tuple[SourceImage, QImage]:
     return source, image
 
 
-def _recorded_request(item: GalleryItem) -> GenerationRequest | None:
-    """The request an image records, as text to image when its source or mask is not at hand; None if unreadable."""
-    request = item.request()
-    if request is not None:
-        return request
-    data = item.settings.get("request")
-    if not isinstance(data, dict):
-        return None
-    try:
-        return GenerationRequest.from_settings(data)
-    except (InvalidRequestError, TypeError):
-        return None
-
-
 class SourceFlow(QObject):
     """Owns the mask painter and the outpaint preview; every way to pick a source ends in `ImageSettings`."""
 
@@ -166,7 +152,7 @@ class SourceFlow(QObject):
 
     def variations(self, item: GalleryItem) -> None:
         """Queue VARIATION_COUNT images from `item` on new seeds at strength ~0.4, with its prompt and settings."""
-        base = _recorded_request(item)
+        base = item.request()  # as text to image: the variation brings its own source
         if base is None:
             self._window.show_error("This image has no settings to vary.", str(item.path))
             return
@@ -192,11 +178,12 @@ class SourceFlow(QObject):
         """Fill the controls from an image made from another: its mode, and its source when still in the gallery."""
         data = item.settings.get("request")
         lineage = lineage_of(item)
-        text = _recorded_request(item)
+        text = item.request()
         if not isinstance(data, dict) or lineage is None or text is None:
             self._window.show_error("This image has no settings PixArt Studio can reuse.", str(item.path))
             return
-        source_item = self._window.gallery_model.gallery.get(lineage.source_id) if lineage.source_id else None
+        gallery = self._window.gallery_model.gallery
+        source_item = gallery.get(lineage.source_id) if lineage.source_id is not None else None
         if source_item is None:
             self._window.state.apply_request(text)
             self._window.status.show_message(
@@ -206,7 +193,7 @@ class SourceFlow(QObject):
 
         def done(result: tuple[SourceImage, QImage]) -> None:
             source, image = result
-            request = GenerationRequest.from_settings(data, source)  # inpaint without its mask: text settings
+            request = item.request(source) or text  # inpaint without its mask: text settings
             self._window.state.apply_request(request)
             settings = self._settings
             settings.set_source(source, image, f"Gallery image #{source.item_id}")
