@@ -10,6 +10,7 @@ after generating; the real engine (controller, worker, queue, gallery, viewer) r
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import random
@@ -181,6 +182,45 @@ def wait_until(app: QApplication, condition: Any, timeout: float = 600) -> None:
         time.sleep(0.01)
 
 
+def mask_painting(app: QApplication, studio: Any, image: Any) -> None:
+    """Inpaint on a 4096² source: the mask brushed over the sun with the mouse, the mask tools above the viewer."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtTest import QTest
+
+    from app.core.source_image import GenerationMode
+
+    window, flow = studio.window, studio.window.source_flow
+    window.resizeDocks([window.gallery_dock], [300], Qt.Orientation.Horizontal)
+    flow.use_image(image, "sunset-poster.png")
+    wait_until(app, lambda: studio.state.image.source is not None)
+    studio.state.image.mode = GenerationMode.INPAINT
+    studio.state.prompt = "a hot air balloon with red and cream stripes drifting in the evening sky"
+    settle(app, 0.5)
+    window.viewer.item.wait_for_levels()
+    window.viewer.fit()
+    viewer, viewport = window.viewer, window.viewer.viewport()
+    x, y, radius = sun_centre(4096, 4096, 11)
+    flow.painter.brush_size = int(radius * 0.55)
+    # Back-and-forth strokes that cover the sun and a little sky around it, as a hand would.
+    path: list[tuple[float, float]] = []
+    for row in range(6):
+        level = y - radius * 0.95 + row * radius * 0.38
+        ends = [(x - radius * 0.95, level), (x + radius * 0.95, level)]
+        path += ends if row % 2 == 0 else ends[::-1]
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mousePress(viewport, left, none, viewer.mapFromScene(QPointF(*path[0])))
+    for (x0, y0), (x1, y1) in itertools.pairwise(path):
+        for step in range(1, 9):
+            t = step / 8
+            QTest.mouseMove(viewport, viewer.mapFromScene(QPointF(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t)))
+    QTest.mouseRelease(viewport, left, none, viewer.mapFromScene(QPointF(*path[-1])))
+    QTest.mouseMove(viewport, viewer.mapFromScene(QPointF(x + radius * 1.9, y + radius * 0.9)))
+    for banner in list(window.banners.banners):
+        banner.dismiss()  # the demo notice is in the main screenshot already
+    settle(app, 0.5)
+    window.grab().save(str(OUT / "mask_painting.png"))
+
+
 def main() -> int:
     """Build the app in a temporary home, drive it, and save the four screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -235,6 +275,8 @@ def main() -> int:
     window.gallery_model.wait_for_thumbnails()
     settle(app, 0.5)
     window.gallery_dock.grab().save(str(OUT / "gallery.png"))
+
+    mask_painting(app, studio, image)
 
     manager = window.open_model_manager()
     settle(app, 0.5)

@@ -13,6 +13,7 @@ from app.core.presets import ASPECT_PRESETS, EXACT_PRESETS, AspectPreset, ExactS
 from app.core.request import GenerationRequest, KVCompressionMode
 from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName, default_guidance
 from app.core.sizes import HighResMethod, SizePlan, plan_size, size_for_aspect, tiers
+from app.ui.create.image_state import ImageSettings
 
 RANDOM_SEED_LIMIT = 2**32  # random seeds stay short enough to read aloud and type back
 
@@ -168,6 +169,8 @@ class GenerationSettings(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._values: dict[str, Any] = dict(_DEFAULTS)
+        self.image = ImageSettings(self)  # what the job starts from: text, or a source image and a mode
+        self.image.changed.connect(self.size_changed)
         self.last_seed: int | None = None
         self._model_guidance: float | None = None  # what the loaded model recommends, if anything
         self.native_resolution_changed.connect(self._keep_an_offered_tier)
@@ -185,6 +188,9 @@ class GenerationSettings(QObject):
 
     def target_size(self) -> TargetSize:
         """The pixels the next image will have."""
+        fixed = self.image.fixed_size()
+        if fixed is not None:
+            return TargetSize(*fixed)
         if self.size_mode is SizeMode.EXACT:
             preset = exact_preset(self.exact)
             return TargetSize(preset.width, preset.height, preset.dpi)
@@ -197,6 +203,7 @@ class GenerationSettings(QObject):
     def plan(self) -> SizePlan:
         """How the target size will be made by the active model (raises InvalidRequestError for bad sizes)."""
         size = self.target_size()
+        self.image.check_size()
         return plan_size(size.width, size.height, self.native_resolution, self.high_res, self._request_tier())
 
     def build_request(self, model: str) -> GenerationRequest:
@@ -206,6 +213,7 @@ class GenerationSettings(QObject):
         elif self.seed_mode is SeedMode.REUSE_LAST and self.last_seed is not None:
             self.seed = self.last_seed
         size = self.target_size()
+        image_fields = self.image.request_fields()
         return GenerationRequest(
             prompt=self.prompt,
             negative_prompt=self.negative_prompt,
@@ -222,6 +230,7 @@ class GenerationSettings(QObject):
             refine_strength=self.refine_strength,
             dpi=size.dpi,
             model=model,
+            **image_fields,
         )
 
     def apply_prompt(self, request: GenerationRequest) -> None:
@@ -245,7 +254,9 @@ class GenerationSettings(QObject):
         self.high_res = request.high_res
         self.refine_strength = float(request.refine_strength)
         self.batch_count = 1
-        self._apply_size(request.width, request.height, request.tier_scale)
+        self.image.apply_request(request)
+        if self.image.uses_size_picker:
+            self._apply_size(request.width, request.height, request.tier_scale)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values for restoring the controls on the next start."""
@@ -280,7 +291,9 @@ class GenerationSettings(QObject):
         return int(self.native_resolution * scale)
 
     def _request_tier(self) -> float | None:
-        # Aspect sizes are bins of the chosen tier; exact and custom sizes may leave the tier to the planner.
+        # Aspect sizes are bins of the chosen tier; exact, custom and source-given sizes leave it to the planner.
+        if self.image.fixed_size() is not None:
+            return None
         if self.size_mode is SizeMode.ASPECT:
             return self.tier_scale if self.tier_scale is not None else 1.0
         return self.tier_scale

@@ -6,7 +6,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from app.ui.gallery.gallery_model import FAVOURITE_ROLE, THUMBNAIL_ROLE
+from app.ui.gallery.gallery_model import FAVOURITE_ROLE, LINEAGE_ROLE, THUMBNAIL_ROLE
 from app.ui.widgets.icons import icon
 
 CELL = 132  # thumbnail cell side in logical pixels
@@ -69,4 +69,20 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.setBrush(QColor(0, 0, 0, 140))
             painter.drawEllipse(badge)
             self._star.paint(painter, badge.adjusted(3, 3, -3, -3).toRect())
+        lineage = index.data(LINEAGE_ROLE)
+        if lineage is not None:
+            self._paint_lineage(painter, frame, lineage.mode.label)
         painter.restore()
+
+    def _paint_lineage(self, painter: QPainter, frame: QRectF, label: str) -> None:
+        """A small tag at the bottom left naming the mode an image was made with (it has a source)."""
+        font = painter.font()
+        font.setPointSizeF(max(6.5, font.pointSizeF() * 0.75))
+        painter.setFont(font)
+        width = painter.fontMetrics().horizontalAdvance(label) + 10
+        tag = QRectF(frame.left() + 4, frame.bottom() - 20, min(width, frame.width() - 8), 16)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 160))
+        painter.drawRoundedRect(tag, 4, 4)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)

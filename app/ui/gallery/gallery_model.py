@@ -24,6 +24,7 @@ from PySide6.QtGui import QImage
 
 from app.store.gallery import Gallery
 from app.store.items import GalleryItem
+from app.ui.gallery.lineage import lineage_of
 from app.ui.widgets.background import run_in_background
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ THUMBNAIL_CACHE_ITEMS = 600  # decoded thumbnails kept in memory (~200 KB each)
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
 THUMBNAIL_ROLE = Qt.ItemDataRole.UserRole + 2  # QImage or None while loading
 FAVOURITE_ROLE = Qt.ItemDataRole.UserRole + 3
+LINEAGE_ROLE = Qt.ItemDataRole.UserRole + 4  # Lineage or None
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -177,7 +179,14 @@ class GalleryModel(QAbstractListModel):
             return item.favourite
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
             prompt = item.prompt or "(no prompt)"
-            return f"{prompt}\n{item.width}×{item.height} · seed {item.seed} · {item.steps} steps · {item.model_name}"
+            lineage = lineage_of(item)
+            made_from = f"\n{lineage.describe()}" if lineage is not None else ""
+            return (
+                f"{prompt}\n{item.width}×{item.height} · seed {item.seed} · {item.steps} steps · {item.model_name}"
+                f"{made_from}"
+            )
+        if role == LINEAGE_ROLE:
+            return lineage_of(item)
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:

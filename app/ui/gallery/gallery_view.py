@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.store.items import GalleryItem
 from app.ui.gallery.gallery_delegate import CELL, GalleryDelegate
 from app.ui.gallery.gallery_model import ITEM_ROLE, GalleryModel
+from app.ui.gallery.lineage import lineage_of
 from app.ui.widgets.icons import icon
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
@@ -70,6 +71,9 @@ class GalleryView(QWidget):
     reuse_prompt = Signal(object)
     reuse_settings = Signal(object)
     reuse_seed = Signal(object)
+    use_as_source = Signal(object)  # GalleryItem: work from this image
+    variations_requested = Signal(object)  # GalleryItem: new seeds at a low strength
+    show_source_requested = Signal(int)  # the gallery id of the image another was made from
     copy_requested = Signal(object)
     open_location_requested = Signal(object)
     export_requested = Signal(list)
@@ -161,6 +165,21 @@ class GalleryView(QWidget):
             self.view.scrollTo(index)
             self.view.viewport().update()
 
+    def jump_to(self, item_id: int) -> bool:
+        """Select an image by id, clearing the search and favourites filter if they hide it; False if gone."""
+        if self.model.row_of(item_id) < 0 and (self.search.text() or self.favourites.isChecked()):
+            self.search.clear()
+            self.favourites.setChecked(False)
+            self._apply_filter()
+        while self.model.row_of(item_id) < 0 and self.model.canFetchMore(QModelIndex()):
+            self.model.fetchMore(QModelIndex())  # older images are loaded a page at a time
+        row = self.model.row_of(item_id)
+        if row < 0:
+            return False
+        self.view.setCurrentIndex(self.model.index(row))  # emits item_selected, so the viewer shows it
+        self.view.scrollTo(self.model.index(row))
+        return True
+
     def _apply_filter(self) -> None:
         self.model.set_filter(self.search.text().strip(), self.favourites.isChecked())
 
@@ -204,6 +223,18 @@ class GalleryView(QWidget):
             reusable
         )
         menu.addAction(icon("dice"), "Reuse seed", lambda: self.reuse_seed.emit(item))
+        menu.addSeparator()
+        menu.addAction(icon("image"), "Use as source", lambda: self.use_as_source.emit(item))
+        menu.addAction(icon("variations"), "Variations", lambda: self.variations_requested.emit(item)).setEnabled(
+            reusable
+        )
+        lineage = lineage_of(item)
+        if lineage is not None:
+            source_id = lineage.source_id
+            text = f"Show source (#{source_id})" if source_id is not None else "Made from an image outside the gallery"
+            action = menu.addAction(icon("right"), text, lambda: self.show_source_requested.emit(source_id))
+            action.setEnabled(source_id is not None)
+            action.setToolTip(lineage.describe())
         menu.addSeparator()
         menu.addAction(icon("copy"), "Copy image\tCtrl+C", lambda: self.copy_requested.emit(item))
         menu.addAction(icon("folder"), "Open file location", lambda: self.open_location_requested.emit(item))

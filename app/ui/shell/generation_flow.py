@@ -107,25 +107,31 @@ class GenerationFlow(QObject):
         self._image_started[job_result.job_id] = now  # the next image of a batch starts sampling now
         timing = (decoding - started, now - decoding) if started is not None and decoding is not None else None
 
-        def save() -> tuple[QImage, GalleryItem | None, str, float]:
+        def save() -> tuple[QImage, GalleryItem | None, str, float, GalleryItem | None]:
             begun = time.monotonic()
             image = pil_to_qimage(result.image)
             try:
-                item, error = gallery.save(result), ""
+                item = gallery.save(result)
             except (StudioError, OSError) as failure:
-                item, error = None, str(failure)
-            return image, item, error, time.monotonic() - begun
+                return image, None, str(failure), time.monotonic() - begun, None
+            # A source from outside is copied into the gallery by this save: it joins the grid too.
+            source = gallery.source_of(item)
+            if source is None or not source.metadata.get("copied_source") or source.created_at != item.created_at:
+                source = None
+            return image, item, "", time.monotonic() - begun, source
 
-        def saved(outcome: tuple[QImage, GalleryItem | None, str, float]) -> None:
-            image, item, error, save_s = outcome
+        def saved(outcome: tuple[QImage, GalleryItem | None, str, float, GalleryItem | None]) -> None:
+            image, item, error, save_s, copied_source = outcome
             if timing is not None and item is not None:
                 self._learn_speed(result, timing[0], timing[1] + save_s)
-            self._on_saved(image, item, error)
+            self._on_saved(image, item, error, copied_source)
 
         run_in_background(save, saved, self._on_save_crashed, context=self, pool=self._save_pool)
         self._warn_about(result)
 
-    def _on_saved(self, image: QImage, item: GalleryItem | None, error: str) -> None:
+    def _on_saved(self, image: QImage, item: GalleryItem | None, error: str, copied_source: GalleryItem | None) -> None:
+        if copied_source is not None:
+            self._gallery_model.add_item(copied_source)
         if item is not None:
             self._gallery_model.add_item(item)
         self.image_ready.emit(image, item)

@@ -24,6 +24,7 @@ from app.ui.create.style_presets import StylePresets
 from app.ui.gallery.gallery_actions import GalleryActions
 from app.ui.gallery.gallery_model import GalleryModel
 from app.ui.gallery.gallery_view import GalleryView, dropped_images
+from app.ui.gallery.lineage import lineage_of
 from app.ui.models.model_manager import ModelManager
 from app.ui.settings.preferences import Preferences
 from app.ui.settings.server_settings import saved_server
@@ -35,6 +36,7 @@ from app.ui.shell.saved_queue import SavedQueue, confirm_quit
 from app.ui.shell.session import Session
 from app.ui.shell.shortcuts import ShortcutsDialog
 from app.ui.shell.side_panel import PANEL_WIDTH, SidePanel
+from app.ui.shell.source_flow import SourceFlow
 from app.ui.shell.status_bar import StudioStatusBar
 from app.ui.shell.window_actions import Command, ToolbarSide, WindowActions
 from app.ui.viewer.image_viewer import ImageViewer
@@ -102,6 +104,8 @@ class MainWindow(QMainWindow):
         self.gallery_actions = GalleryActions(gallery_model, self, self)
         self.session = Session(self, state, preferences)
         self.saved_queue = SavedQueue(controller, PendingJobsFile(pending_jobs_path(paths)), self)
+        self.source_flow = SourceFlow(self)
+        column.insertWidget(1, self.source_flow.mask_toolbar)  # between the banners and the viewer
         self.actions_ = WindowActions(self, self.commands())
         self._connect()
         self.status.show_model(controller.model_status)
@@ -191,7 +195,10 @@ class MainWindow(QMainWindow):
         gallery.export_requested.connect(self.gallery_actions.export)
         gallery.delete_requested.connect(self.gallery_actions.delete)
         gallery.favourite_requested.connect(self.gallery_actions.set_favourite)
-        gallery.files_dropped.connect(self.import_settings)
+        gallery.use_as_source.connect(self.source_flow.use_item)
+        gallery.variations_requested.connect(self.source_flow.variations)
+        gallery.show_source_requested.connect(self.show_source_of)
+        gallery.files_dropped.connect(self.source_flow.dropped)
         self.gallery_actions.message.connect(self.status.show_message)
         self.gallery_actions.failed.connect(self.show_error)
         self.gallery_actions.deleted.connect(self._on_deleted)
@@ -250,9 +257,11 @@ class MainWindow(QMainWindow):
     def show_item(self, item: GalleryItem) -> None:
         """Load a gallery image into the viewer."""
         self.show_file(item.path)
+        self.source_flow.shown_item = item
 
     def show_file(self, image_path: Path) -> None:
         """Load any image file into the viewer, decoded off the GUI thread."""
+        self.source_flow.shown_item, self.source_flow.shown_file = None, image_path
         self._image_load += 1
         ticket = self._image_load
         path = str(image_path)
@@ -272,8 +281,16 @@ class MainWindow(QMainWindow):
             context=self,
         )
 
+    def show_source_of(self, item_id: int) -> None:
+        """Jump to the gallery image another was made from (lineage)."""
+        if not self.gallery.jump_to(item_id):
+            self.show_error(f"The source image #{item_id} is no longer in the gallery.", "It may have been deleted.")
+
     def reuse_settings(self, item: GalleryItem) -> None:
-        """Fill every control from a gallery item."""
+        """Fill every control from a gallery item (one made from an image gets its mode and source back)."""
+        if lineage_of(item) is not None:
+            self.source_flow.reuse_settings(item)
+            return
         request = item.request()
         if request is None:
             self.show_error("This image has no settings PixArt Studio can reuse.", str(item.path))
@@ -288,7 +305,7 @@ class MainWindow(QMainWindow):
         path = paths[0]
         run_in_background(
             lambda: read_image_metadata(path),
-            lambda imported: self._on_imported(path, imported),
+            lambda imported: self.apply_imported(path, imported),
             lambda error: self.show_error(f"Cannot read settings from {path.name}.", str(error)),
             context=self,
         )
@@ -387,20 +404,25 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        """Load the settings of a dropped image."""
+        """Use a dropped image: load its settings, work from it, or both offered when it has settings."""
         paths = dropped_images(event)
         if paths:
             event.acceptProposedAction()
-            self.import_settings(paths)
+            self.source_flow.dropped(paths)
 
     # -- reactions ---------------------------------------------------------------------------
 
     def _on_image_ready(self, image: QImage, item: GalleryItem | None) -> None:
         self.viewer.set_image(image)
+        self.source_flow.shown_item = item
+        self.source_flow.shown_file = item.path if item is not None else None
         if item is not None:
             self.gallery.select_item(item.id)
 
-    def _on_imported(self, path: Path, imported: Any) -> None:
+    def apply_imported(
+        self, path: Path, imported: Any, actions: tuple[tuple[str, Callable[[], None]], ...] = ()
+    ) -> None:
+        """Fill the controls from settings read out of an image file; `actions` join the banner that says so."""
         if imported.request is None:
             self.banners.show_banner(
                 Banner("warning", f"No generation settings found in {path.name}", "It has no prompt metadata.")
@@ -408,7 +430,8 @@ class MainWindow(QMainWindow):
             return
         self.state.apply_request(imported.request)
         notes = " ".join(imported.notes)
-        self.banners.show_banner(Banner("info", f"Settings loaded from {path.name} ({imported.source})", notes))
+        title = f"Settings loaded from {path.name} ({imported.source})"
+        self.banners.show_banner(Banner("info", title, notes, actions=actions))
         self.show_file(path)
 
     def _reuse_prompt(self, item: GalleryItem) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 from app.ui.create.aspect_presets import AspectPresets
 from app.ui.create.generation_panel import GenerationPanel
+from app.ui.create.image_panel import ImagePanel
 from app.ui.create.progress_panel import ProgressPanel
 from app.ui.create.prompt_editor import PromptEditor
 from app.ui.create.prompt_history import PromptHistory
@@ -49,6 +50,7 @@ class SidePanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("sidePanel")
+        self.image_panel = ImagePanel(state.image)
         self.prompt_editor = PromptEditor(state, history, styles, counter_provider)
         self.aspect_presets = AspectPresets(state)
         self.size_summary = SizeSummary(state, preferences)
@@ -61,6 +63,8 @@ class SidePanel(QWidget):
         column = QVBoxLayout(controls)
         column.setContentsMargins(14, 12, 14, 12)
         column.setSpacing(10)
+        column.addWidget(self.image_panel)
+        column.addWidget(_separator())
         column.addWidget(self.prompt_editor)
         column.addWidget(_separator())
         column.addWidget(self.aspect_presets)
@@ -90,5 +94,8 @@ class SidePanel(QWidget):
         layout.addWidget(scroll, 1)
         layout.addWidget(_separator())
         layout.addWidget(footer)
+        # Inpaint, outpaint and upscale take their size from the source, so the size picker steps aside.
+        state.image.changed.connect(lambda: self.aspect_presets.setVisible(state.image.uses_size_picker))
+        self.aspect_presets.setVisible(state.image.uses_size_picker)
         self.setMinimumWidth(PANEL_WIDTH - 60)
         controls.setMinimumWidth(PANEL_WIDTH - 80)

@@ -48,6 +48,7 @@ class ImageViewer(QGraphicsView):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._fit_mode = True
+        self._extra_bounds = QRectF()  # scene area beyond the image that fit() shows too (outpaint's canvas)
         self.is_preview = False
         self.placeholder = "Write a prompt and press Ctrl+Enter — your image appears here."
 
@@ -58,7 +59,7 @@ class ImageViewer(QGraphicsView):
         same_size = image.size() == self.item.image.size() and not self.item.image.isNull()
         self.is_preview = preview
         self.item.set_image(image, build_chain=not preview)
-        self._scene.setSceneRect(self.item.boundingRect())
+        self._scene.setSceneRect(self.content_rect())
         if self._fit_mode or not same_size:
             self.fit()
         self.image_changed.emit(image.width(), image.height())
@@ -70,6 +71,18 @@ class ImageViewer(QGraphicsView):
         self._scene.setSceneRect(QRectF())
         self.image_changed.emit(0, 0)
         self.viewport().update()
+
+    def set_extra_bounds(self, rect: QRectF) -> None:
+        """Make fit() and scrolling cover `rect` as well as the image (an empty rect: the image alone)."""
+        self._extra_bounds = QRectF(rect)
+        self._scene.setSceneRect(self.content_rect())
+        if self._fit_mode:
+            self.fit()
+
+    def content_rect(self) -> QRectF:
+        """What fit() shows: the image, and the extra bounds while they are set."""
+        rect = self.item.boundingRect()
+        return rect.united(self._extra_bounds) if not self._extra_bounds.isEmpty() else rect
 
     @property
     def has_image(self) -> bool:
@@ -98,7 +111,7 @@ class ImageViewer(QGraphicsView):
         self._fit_mode = True
         self.item.smooth_upscale = True
         if self.has_image:
-            rect = self.item.boundingRect()
+            rect = self.content_rect()
             view = self.viewport().rect().adjusted(12, 12, -12, -12)
             scale = min(view.width() / rect.width(), view.height() / rect.height())
             self._set_scale(max(MIN_SCALE, scale), None)
