@@ -18,6 +18,7 @@ from app.ui.create.size_summary import SizeSummary
 from app.ui.create.state import GenerationSettings
 from app.ui.create.style_presets import StylePresets
 from app.ui.settings.preferences import Preferences
+from app.ui.widgets.wheel_guard import guard_wheel
 
 PANEL_WIDTH = 400
 
@@ -88,3 +89,4 @@ class SidePanel(QWidget):
         layout.addWidget(footer)
         self.setMinimumWidth(PANEL_WIDTH - 60)
         controls.setMinimumWidth(PANEL_WIDTH - 80)
+        guard_wheel(self)
