@@ -209,6 +209,28 @@ def parse_aspect(text: str) -> tuple[int, int]:
     return w, h
 
 
+def aspect_bin(aspect_w: float, aspect_h: float, resolution: int) -> tuple[int, int]:
+    """The bin (width, height) of a resolution sampled for an aspect ratio such as 16:9."""
+    return nearest_bin(round(aspect_w * 1000), round(aspect_h * 1000), resolution)
+
+
 def size_for_aspect(aspect_w: float, aspect_h: float, resolution: int) -> tuple[int, int]:
-    """The bin (width, height) of a resolution for an aspect ratio such as 16:9."""
-    return nearest_bin(int(aspect_w * 1000), int(aspect_h * 1000), resolution)
+    """The largest size of exactly `aspect_w`:`aspect_h` inside its bin (16:9 at the 1344×768 bin: 1344×756).
+
+    The bin is sampled and then centre-cropped to this size, so the image has the ratio its button names; a side
+    that would fall under MIN_SIDE grows to it instead (the bin is then resized up a little before the crop).
+    """
+    bin_w, bin_h = aspect_bin(aspect_w, aspect_h, resolution)
+    if float(aspect_w).is_integer() and float(aspect_h).is_integer():
+        # Whole multiples of the reduced ratio (16:9 → 16k × 9k) keep it exact to the pixel.
+        divisor = math.gcd(int(aspect_w), int(aspect_h))
+        unit_w, unit_h = int(aspect_w) // divisor, int(aspect_h) // divisor
+        k = max(min(bin_w // unit_w, bin_h // unit_h), math.ceil(MIN_SIDE / min(unit_w, unit_h)))
+        return unit_w * k, unit_h * k
+    # An irrational ratio (the A series' 1:√2) is kept to the nearest pixel.
+    if bin_h * aspect_w >= bin_w * aspect_h:
+        width, height = bin_w, round(bin_w * aspect_h / aspect_w)
+    else:
+        width, height = round(bin_h * aspect_w / aspect_h), bin_h
+    scale = max(1.0, MIN_SIDE / min(width, height))
+    return round(width * scale), round(height * scale)

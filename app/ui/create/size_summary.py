@@ -22,7 +22,15 @@ def describe_path(plan: SizePlan) -> str:
     else:
         how = f"Refine: {plan.base_width}×{plan.base_height}, upscaled to {sampled} and refined"
     if plan.needs_resize:
-        how += f", then fitted to {plan.target_width}×{plan.target_height}"
+        target = f"{plan.target_width}×{plan.target_height}"
+        # The same cover-then-centre-crop as the engine's resize (app/engine/images.py).
+        scale = max(plan.target_width / plan.width, plan.target_height / plan.height)
+        if scale > 1.0:
+            how += f", then enlarged {scale:.1f}× to {target} (enlarging adds no detail)"
+        elif scale == 1.0:
+            how += f", then its edges cropped to {target}"
+        else:
+            how += f", then scaled down and cropped to {target}"
     return how
 
 
