@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QTextDocument
+from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
@@ -94,6 +94,25 @@ def test_dropping_an_image_loads_its_settings(qtbot: QtBot, studio: Studio, tmp_
     view.dropEvent(event)
     qtbot.waitUntil(lambda: studio.state.prompt == "dropped poster", timeout=10000)
     assert studio.state.seed == 777
+
+
+def test_dropping_an_image_on_the_viewer_loads_its_settings(qtbot: QtBot, studio: Studio) -> None:
+    """The viewer, the largest part of the window, takes a dragged PNG as the gallery does and loads its settings."""
+    _save(studio.gallery, "viewer drop", seed=4242)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(studio.gallery.page(0, 1)[0].path))])
+    viewer = studio.window.viewer
+    enter = QDragEnterEvent(
+        QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(viewer.viewport(), enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(viewer.viewport(), drop)
+    qtbot.waitUntil(lambda: studio.state.prompt == "viewer drop", timeout=10000)
+    assert studio.state.seed == 4242
 
 
 def test_dropping_a_file_that_is_not_an_image_names_it_exactly_in_an_error(

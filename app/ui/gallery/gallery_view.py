@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -21,19 +19,10 @@ from PySide6.QtWidgets import (
 from app.store.items import GalleryItem
 from app.ui.gallery.gallery_delegate import CELL, GalleryDelegate
 from app.ui.gallery.gallery_model import ITEM_ROLE, GalleryModel
+from app.ui.widgets.drops import dropped_images
 from app.ui.widgets.icons import icon
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
 _SEARCH_DELAY_MS = 250
-
-
-def dropped_images(event: QDragEnterEvent | QDropEvent) -> list[Path]:
-    """Local image files carried by a drag."""
-    mime = event.mimeData()
-    if not mime.hasUrls():
-        return []
-    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-    return [path for path in paths if path.suffix.lower() in IMAGE_SUFFIXES]
 
 
 class GalleryListView(QListView):

@@ -22,7 +22,7 @@ from app.ui.create.style_preset_dialog import StylePresetDialog
 from app.ui.create.style_presets import StylePresets
 from app.ui.gallery.gallery_actions import GalleryActions
 from app.ui.gallery.gallery_model import GalleryModel
-from app.ui.gallery.gallery_view import GalleryView, dropped_images
+from app.ui.gallery.gallery_view import GalleryView
 from app.ui.models.model_manager import ModelManager
 from app.ui.settings.preferences import Preferences, read_json, write_json
 from app.ui.settings.settings_dialog import SettingsDialog
@@ -34,6 +34,7 @@ from app.ui.shell.status_bar import StudioStatusBar
 from app.ui.shell.window_actions import REAL_WEIGHTS_HELP, WindowActions
 from app.ui.viewer.image_viewer import ImageViewer
 from app.ui.widgets.background import run_in_background
+from app.ui.widgets.drops import dropped_images
 from app.ui.widgets.icons import app_icon
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         gallery.delete_requested.connect(self.gallery_actions.delete)
         gallery.favourite_requested.connect(self.gallery_actions.set_favourite)
         gallery.files_dropped.connect(self.import_settings)
+        viewer.files_dropped.connect(self.import_settings)
         self.gallery_actions.message.connect(self.status.show_message)
         self.gallery_actions.failed.connect(self.show_error)
         self.gallery_actions.deleted.connect(self._on_deleted)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -17,6 +20,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
 from app.ui.viewer.mip_image_item import MipImageItem
+from app.ui.widgets.drops import dropped_images
 
 MIN_SCALE = 0.01
 MAX_SCALE = 64.0  # device pixels per image pixel
@@ -30,6 +34,7 @@ class ImageViewer(QGraphicsView):
     zoom_changed = Signal(float)  # percent: 100 means one image pixel per screen pixel
     pixel_hovered = Signal(int, int, object)  # x, y, QColor; x = -1 when the cursor leaves the image
     image_changed = Signal(int, int)
+    files_dropped = Signal(list)  # image files dropped from outside; the window loads their settings
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -155,6 +160,24 @@ class ImageViewer(QGraphicsView):
             return
         self.zoom_by(ZOOM_STEP ** (delta / _WHEEL_UNIT), event.position().toPoint())
         event.accept()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept image files from outside (the scene has no drop targets, so QGraphicsView would refuse them)."""
+        if event.source() is None and dropped_images(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        """Keep accepting what dragEnterEvent accepted."""
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Hand dropped image files on, as the gallery does."""
+        paths = dropped_images(event)
+        if paths and event.source() is None:
+            event.acceptProposedAction()
+            self.files_dropped.emit(paths)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         """Toggle fit and 100% at the clicked point."""
