@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -29,6 +29,16 @@ class GalleryListView(QListView):
     """The grid; drags out files and accepts image files dropped from elsewhere."""
 
     files_dropped = Signal(list)
+    current_clicked = Signal(QModelIndex)  # a plain click on the item that was already current
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """Clicking the current item again shows it again (after a live preview replaced it in the viewer)."""
+        before = self.currentIndex()
+        super().mousePressEvent(event)
+        index = self.indexAt(event.position().toPoint())
+        plain = event.modifiers() == Qt.KeyboardModifier.NoModifier
+        if plain and event.button() == Qt.MouseButton.LeftButton and index.isValid() and index == before:
+            self.current_clicked.emit(index)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept outside image files; our own drags are not drops."""
@@ -112,6 +122,7 @@ class GalleryView(QWidget):
         self.view.customContextMenuRequested.connect(self._show_menu)
         self.view.files_dropped.connect(self.files_dropped)
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.view.current_clicked.connect(lambda index: self.item_selected.emit(index.data(ITEM_ROLE)))
         QShortcut(QKeySequence.StandardKey.Delete, self.view, lambda: self._emit_selected(self.delete_requested))
         QShortcut(QKeySequence.StandardKey.Copy, self.view, self._copy_current)
 

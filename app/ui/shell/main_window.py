@@ -142,6 +142,8 @@ class MainWindow(QMainWindow):
         for signal in (self.controller.job_finished, self.controller.job_cancelled):
             signal.connect(lambda _job_id: panel.set_busy(self.controller.is_busy))
         self.controller.job_failed.connect(lambda *_: panel.set_busy(self.controller.is_busy))
+        self.controller.job_cancelled.connect(self._drop_stale_preview)
+        self.controller.job_failed.connect(self._drop_stale_preview)
         self.preferences.output_folder_changed.connect(self._on_output_folder_changed)
         self.preferences.engine_options_changed.connect(self.controller.set_options)
 
@@ -336,6 +338,16 @@ class MainWindow(QMainWindow):
         self.viewer.set_image(image)
         if item is not None:
             self.gallery.select_item(item.id)
+
+    def _drop_stale_preview(self, *_: object) -> None:
+        # A cancelled or failed job leaves its last preview behind: show the chosen image (or nothing) instead.
+        if not self.viewer.is_preview:
+            return
+        item = self.gallery.current_item()
+        if item is not None:
+            self.show_item(item)
+        else:
+            self.viewer.clear()
 
     def _on_imported(self, path: Path, imported: Any) -> None:
         if imported.request is None:

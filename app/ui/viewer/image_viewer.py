@@ -71,6 +71,7 @@ class ImageViewer(QGraphicsView):
 
     def clear(self) -> None:
         """Show the empty canvas."""
+        self.is_preview = False
         self.item.set_image(QImage(), build_chain=False)
         self._scene.setSceneRect(QRectF())
         self.image_changed.emit(0, 0)
