@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.engine_options import DeviceChoice, EngineOptions, Precision, TextEncoderPlacement, VaeTiling
+from app.engine.device_probe import device_availability
 from app.ui.settings.preferences import Preferences
 from app.ui.widgets.combo import labelled_combo
 from app.ui.widgets.theme import Theme
@@ -53,6 +55,18 @@ def _enum_combo(values: type[Enum], current: Enum, name: str, tip: str) -> QComb
     return combo
 
 
+def _grey_out_absent_devices(combo: QComboBox) -> None:
+    """Devices this machine lacks stay listed, greyed, with the reason (the saved choice may still be one)."""
+    model = combo.model()
+    assert isinstance(model, QStandardItemModel)
+    for device, reason in device_availability().items():
+        if reason:
+            item = model.item(combo.findData(device))
+            item.setEnabled(False)
+            item.setText(f"{item.text()} — {reason}")
+            item.setToolTip(f"Not available on this machine: {reason}")
+
+
 class SettingsDialog(QDialog):
     """Edits Preferences; OK writes them (and they are announced), Cancel leaves them."""
 
@@ -63,6 +77,7 @@ class SettingsDialog(QDialog):
         self._preferences = preferences
         options = preferences.engine_options
         self.device = _enum_combo(DeviceChoice, options.device, "Device", "Where sampling runs")
+        _grey_out_absent_devices(self.device)
         self.precision = _enum_combo(Precision, options.precision, "Precision", "Number format of the model")
         self.text_encoder = _enum_combo(
             TextEncoderPlacement, options.text_encoder, "Text encoder placement", "Where the T5 text encoder runs"

@@ -36,6 +36,7 @@ class GenerationFlow(QObject):
     image_ready = Signal(object, object)  # QImage, GalleryItem (None when saving failed)
     preview_ready = Signal(object)  # QImage
     failed = Signal(str, str)  # message, details
+    load_failed = Signal(str)  # why the model could not be loaded (shown once, not again for the job it stopped)
     message = Signal(str)
 
     def __init__(
@@ -57,6 +58,7 @@ class GenerationFlow(QObject):
         self._save_pool.setMaxThreadCount(1)  # images of a batch are saved (and shown) in order
         self._started: dict[int, tuple[float, JobInfo]] = {}
         self._loaded_during_job = False
+        self._load_failure = ""
         controller.job_started.connect(self._on_started)
         controller.progress.connect(self._on_progress)
         controller.result_ready.connect(self._on_result)
@@ -139,6 +141,9 @@ class GenerationFlow(QObject):
 
     def _on_failed(self, job_id: int, message: str, details: str) -> None:
         self._started.pop(job_id, None)
+        if message == self._load_failure:
+            self._load_failure = ""
+            return  # the job failed because the model did not load, which load_failed already said
         self.failed.emit(message, details)
 
     def _on_model_status(self, status: ModelStatus) -> None:
@@ -149,4 +154,5 @@ class GenerationFlow(QObject):
                 self._state.native_resolution = int(status.native_resolution)
             self._state.use_model_guidance(status.guidance_scale)
         elif status.state is ModelState.FAILED:
-            self.failed.emit("The model could not be loaded.", status.message)
+            self._load_failure = status.message
+            self.load_failed.emit(status.message)

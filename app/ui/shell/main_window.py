@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         flow.image_ready.connect(self._on_image_ready)
         flow.preview_ready.connect(lambda image: viewer.set_image(image, preview=True))
         flow.failed.connect(self.show_error)
+        flow.load_failed.connect(self._on_load_failed)
         flow.message.connect(self.status.show_message)
         viewer.zoom_changed.connect(self.status.show_zoom)
         viewer.image_changed.connect(self.status.show_size)
@@ -338,6 +339,17 @@ class MainWindow(QMainWindow):
         self.viewer.set_image(image)
         if item is not None:
             self.gallery.select_item(item.id)
+
+    def _on_load_failed(self, message: str) -> None:
+        self.banners.show_banner(
+            Banner(
+                "error",
+                "The model could not be loaded.",
+                f"{message.rstrip('.')}. The device, precision and text encoder are chosen in Settings; "
+                "the model in Models.",
+                actions=(("Open Settings…", self.open_settings), ("Open Models…", self.open_model_manager)),
+            )
+        )
 
     def _drop_stale_preview(self, *_: object) -> None:
         # A cancelled or failed job leaves its last preview behind: show the chosen image (or nothing) instead.

@@ -237,7 +237,8 @@ class ImageViewer(QGraphicsView):
         painter.setPen(muted)
         area = self.viewport().rect()
         if not self.has_image:
-            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap  # a narrow viewer wraps the hint
+            painter.drawText(area.adjusted(20, 0, -20, 0), flags, self.placeholder)
         else:
             painter.drawText(
                 area.adjusted(14, 10, -14, -10), Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, "Live preview"
