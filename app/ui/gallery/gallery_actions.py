@@ -25,6 +25,7 @@ class GalleryActions(QObject):
     message = Signal(str)
     failed = Signal(str, str)  # message, details
     deleted = Signal(int)  # how many; undo_delete() brings them back
+    restored = Signal()  # the last deletion was undone; its offer to undo is spent
 
     def __init__(self, model: GalleryModel, window: QWidget, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +110,7 @@ class GalleryActions(QObject):
             self.failed.emit("Could not restore the deleted images.", str(error))
             return
         self._model.refresh()
+        self.restored.emit()
         self.message.emit(f"Restored {len(ticket.ids)} image(s)")
 
     def _on_exported(self, paths: list[Path]) -> None:

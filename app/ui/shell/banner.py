@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -38,6 +38,8 @@ class Banner(QFrame):
         actions: tuple[tuple[str, Callable[[], None]], ...] = (),
         parent: QWidget | None = None,
         rich_message: bool = False,
+        key: str = "",
+        timeout_ms: int = 0,
     ) -> None:
         super().__init__(parent)
         if level not in _LEVEL_ICONS:
@@ -49,6 +51,9 @@ class Banner(QFrame):
         self.title = title
         self.message = message
         self.details = details
+        self.key = key  # a newer banner with the same key replaces this one (the last deletion's Undo, say)
+        if timeout_ms:
+            QTimer.singleShot(timeout_ms, self, self.dismiss)  # news of a finished action goes by itself
 
         colors = current_colors()
         tint = {"info": colors.accent, "warning": colors.warning, "error": colors.danger}[level]
@@ -109,7 +114,9 @@ class Banner(QFrame):
             layout.addWidget(self.details_edit)
 
     def same_as(self, other: Banner) -> bool:
-        """True when both say the same thing (a repeat replaces the banner instead of stacking under it)."""
+        """True when both say the same thing or share a key (a repeat replaces the banner instead of stacking)."""
+        if self.key and self.key == other.key:
+            return True
         return (self.property("level"), self.title, self.message) == (
             other.property("level"),
             other.title,

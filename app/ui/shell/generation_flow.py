@@ -36,6 +36,7 @@ class GenerationFlow(QObject):
     image_ready = Signal(object, object)  # QImage, GalleryItem (None when saving failed)
     preview_ready = Signal(object)  # QImage
     failed = Signal(str, str)  # message, details
+    invalid_settings = Signal(str)  # why the controls cannot make a request
     load_failed = Signal(str)  # why the model could not be loaded (shown once, not again for the job it stopped)
     message = Signal(str)
 
@@ -72,7 +73,7 @@ class GenerationFlow(QObject):
         try:
             request = self._state.build_request(self._controller.model)
         except InvalidRequestError as error:
-            self.failed.emit("These settings cannot make an image.", str(error))
+            self.invalid_settings.emit(str(error))
             return None
         if not request.has_prompt:
             self.message.emit("No prompt: the model will draw whatever it likes.")

@@ -11,6 +11,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QImage, QImageReader
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
+from app.core.errors import InvalidRequestError
 from app.core.paths import AppPaths
 from app.engine.jobs import ModelState, ModelStatus
 from app.store.gallery import Gallery
@@ -38,6 +39,7 @@ from app.ui.widgets.drops import dropped_images
 from app.ui.widgets.icons import app_icon
 
 log = logging.getLogger(__name__)
+_NEWS_MS = 12000  # how long news of a finished action (settings loaded) stays
 
 WINDOW_TITLE = "PixArt Studio"
 
@@ -120,6 +122,7 @@ class MainWindow(QMainWindow):
         flow.preview_ready.connect(lambda image: viewer.set_image(image, preview=True))
         flow.failed.connect(self.show_error)
         flow.load_failed.connect(self._on_load_failed)
+        flow.invalid_settings.connect(self._on_invalid_settings)
         flow.message.connect(self.status.show_message)
         viewer.zoom_changed.connect(self.status.show_zoom)
         viewer.image_changed.connect(self.status.show_size)
@@ -340,6 +343,22 @@ class MainWindow(QMainWindow):
         if item is not None:
             self.gallery.select_item(item.id)
 
+    def _on_invalid_settings(self, message: str) -> None:
+        banner = self.banners.show_banner(
+            Banner("error", "These settings cannot make an image.", message, key="invalid-settings")
+        )
+
+        def dismiss_once_valid() -> None:
+            try:
+                self.state.plan()
+            except InvalidRequestError:
+                return
+            banner.dismiss()
+
+        # The banner goes as soon as the size is fixed, instead of staying to contradict the size line.
+        self.state.size_changed.connect(dismiss_once_valid)
+        banner.dismissed.connect(lambda: self.state.size_changed.disconnect(dismiss_once_valid))
+
     def _on_load_failed(self, message: str) -> None:
         self.banners.show_banner(
             Banner(
@@ -369,7 +388,8 @@ class MainWindow(QMainWindow):
             return
         self.state.apply_request(imported.request)
         notes = " ".join(imported.notes)
-        self.banners.show_banner(Banner("info", f"Settings loaded from {path.name} ({imported.source})", notes))
+        title = f"Settings loaded from {path.name} ({imported.source})"
+        self.banners.show_banner(Banner("info", title, notes, key="settings-loaded", timeout_ms=_NEWS_MS))
         self.show_file(path)
 
     def _reuse_prompt(self, item: GalleryItem) -> None:
@@ -384,14 +404,16 @@ class MainWindow(QMainWindow):
             self.state.seed = item.seed
 
     def _on_deleted(self, count: int) -> None:
-        self.banners.show_banner(
+        banner = self.banners.show_banner(
             Banner(
                 "info",
                 f"Moved {count} image(s) to the trash",
                 "Ctrl+Z brings them back.",
                 actions=(("Undo", self.gallery_actions.undo_delete),),
+                key="trash",  # Undo restores only the last deletion, so older offers go
             )
         )
+        self.gallery_actions.restored.connect(banner.dismiss)
 
     def _on_model_status(self, status: ModelStatus) -> None:
         self.status.show_model(status)
