@@ -60,6 +60,7 @@ def test_the_invalid_size_banner_goes_once_the_size_is_fixed(qtbot: QtBot, studi
     state.size_mode = SizeMode.CUSTOM
     state.custom_width, state.custom_height = 64, 4000
     studio.window.generate()
+
     def errors() -> list[str]:
         return [b.title for b in studio.window.banners.banners if b.property("level") == "error"]
 

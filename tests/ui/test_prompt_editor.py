@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
@@ -71,6 +71,19 @@ def test_history_menu_recalls_a_prompt(qtbot: QtBot, studio: Studio) -> None:
     menu = studio.window.prompt_editor.history_button.menu()
     next(a for a in menu.actions() if a.text() == "an old favourite prompt").trigger()
     assert studio.window.prompt_editor.prompt_edit.toPlainText() == "an old favourite prompt"
+
+
+def test_ctrl_z_undoes_choosing_a_history_entry(qtbot: QtBot, studio: Studio) -> None:
+    """A prompt recalled from History replaces the typed one; Ctrl+Z in the editor brings the typed one back."""
+    editor = studio.window.prompt_editor
+    studio.window.history.add("an old favourite prompt")
+    qtbot.keyClicks(editor.prompt_edit, "a prompt I was writing")
+    next(a for a in editor.history_button.menu().actions() if a.text() == "an old favourite prompt").trigger()
+    assert studio.state.prompt == "an old favourite prompt"
+    qtbot.waitUntil(editor.prompt_edit.hasFocus)
+    qtbot.keyClick(editor.prompt_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert editor.prompt_edit.toPlainText() == "a prompt I was writing"
+    assert studio.state.prompt == "a prompt I was writing"
 
 
 def test_style_presets_append_and_are_saved(qtbot: QtBot, studio: Studio, tmp_path: Path) -> None:
