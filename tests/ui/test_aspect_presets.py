@@ -101,3 +101,19 @@ def test_16_9_button_gives_16_9_and_the_size_line_names_the_bin_and_the_crop(qtb
     assert (request.width, request.height) == (160, 90)
     text = panel.size_summary.text()
     assert "160 × 90 px" in text and "(160×96)" in text and "cropped to 160×90" in text
+
+
+def test_custom_sizes_out_of_range_stay_as_typed_and_the_size_line_gives_the_range(
+    qtbot: QtBot, studio: Studio
+) -> None:
+    """Typing 99999 or 17 keeps that number and the size line says 64 to 8192, instead of silently changing it."""
+    panel = studio.window.side_panel
+    panel.aspect_presets._mode_group.button(2).click()
+    spin = panel.aspect_presets.width_spin
+    for typed in ("99999", "17"):
+        spin.setFocus()
+        spin.selectAll()
+        qtbot.keyClicks(spin, typed)
+        qtbot.keyClick(spin, Qt.Key.Key_Return)
+        assert studio.state.custom_width == int(typed)
+        assert f"width {typed} is out of range; use 64 to 8192 pixels" in panel.size_summary.text()

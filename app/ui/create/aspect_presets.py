@@ -25,6 +25,7 @@ from app.ui.create.state import GenerationSettings, SizeMode
 from app.ui.widgets.icons import icon
 
 _COLUMNS = 6
+_TYPABLE_SIDE = 99999
 _KIND_TITLES = {
     PresetKind.WALLPAPER: "Wallpapers",
     PresetKind.PHONE: "Phones",
@@ -191,12 +192,13 @@ class AspectPresets(QWidget):
 
     def _pixel_spin(self, name: str, value: int) -> QSpinBox:
         spin = QSpinBox()
-        spin.setRange(MIN_SIDE, MAX_SIDE)
+        # Wider than the valid range, so 99999 or 17 stay as typed and the size line says why they cannot be made.
+        spin.setRange(0, _TYPABLE_SIDE)
         spin.setSingleStep(64)
         spin.setSuffix(" px")
         spin.setValue(value)
         spin.setAccessibleName(name)
-        spin.setToolTip(f"{name} ({MIN_SIDE}–{MAX_SIDE})")
+        spin.setToolTip(f"{name}, {MIN_SIDE} to {MAX_SIDE}")
         spin.setKeyboardTracking(False)
         return spin
 
