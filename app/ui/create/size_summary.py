@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.core.errors import InvalidRequestError
@@ -10,6 +11,8 @@ from app.core.sizes import GenerationPath, SizePlan
 from app.ui.create.state import GenerationSettings
 from app.ui.settings.preferences import Preferences
 from app.ui.widgets.theme import current_colors
+
+_RESERVED_LINES = 6
 
 
 def describe_path(plan: SizePlan) -> str:
@@ -44,6 +47,10 @@ class SizeSummary(QLabel):
         self.setWordWrap(True)
         self.setAccessibleName("Final image size")
         self._state, self._preferences = state, preferences
+        # Room for the longest summary (six wrapped lines), so the controls below never jump as it changes.
+        self.setText("<br>".join("x" * _RESERVED_LINES))
+        self.setMinimumHeight(self.sizeHint().height())
+        self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         for signal in (
             state.size_changed,
             state.steps_changed,

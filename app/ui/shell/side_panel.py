@@ -77,9 +77,10 @@ class SidePanel(QWidget):
         bottom = QVBoxLayout(footer)
         bottom.setContentsMargins(14, 8, 14, 12)
         bottom.setSpacing(6)
+        # The queue grows upwards above Generate, so the button stays under the pointer when jobs are queued.
+        bottom.addWidget(self.queue_panel)
         bottom.addWidget(self.generation_panel.action_bar)
         bottom.addWidget(self.progress_panel)
-        bottom.addWidget(self.queue_panel)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
