@@ -40,8 +40,10 @@ def _check_generation(out_dir: Path) -> str:
 
     from app.core.request import GenerationRequest
     from app.engine.pipeline import Pipeline
+    from app.engine.quiet import quiet_libraries
     from app.store.metadata import png_info
 
+    quiet_libraries()  # one line per check, without the libraries' "Loading weights" bars
     started = time.perf_counter()
     pipeline = Pipeline.load("demo")
     native = pipeline.info.native_resolution

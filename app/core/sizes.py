@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -197,13 +198,25 @@ def plan_size(
     return SizePlan(width, height, sampled_w, sampled_h, base_w, base_h, chosen, path)
 
 
-def parse_aspect(text: str) -> tuple[int, int]:
-    """Parse '16:9' into (16, 9); raise InvalidRequestError naming the text otherwise."""
+_A_SIZE = re.compile(r"a(\d{0,2})?(?:[\s_-]*(portrait|landscape))?")
+
+
+def parse_aspect(text: str) -> tuple[float, float]:
+    """'16:9' as (16, 9); an A size ('A4', 'A3 landscape', 'A portrait', as the window offers) as (1, √2) or (√2, 1).
+
+    Raise InvalidRequestError naming the text otherwise.
+    """
+    a_size = _A_SIZE.fullmatch(text.strip().lower())
+    if a_size:
+        # Every A size has the same 1:√2 shape, portrait unless asked otherwise.
+        return (math.sqrt(2), 1.0) if a_size.group(2) == "landscape" else (1.0, math.sqrt(2))
     parts = text.replace("x", ":").split(":")
     try:
         w, h = (int(p) for p in parts)
     except ValueError:
-        raise InvalidRequestError(f"aspect {text!r} is not of the form W:H, for example 16:9") from None
+        raise InvalidRequestError(
+            f"aspect {text!r} is not of the form W:H (for example 16:9) or an A size (A4, 'A4 landscape')"
+        ) from None
     if w <= 0 or h <= 0:
         raise InvalidRequestError(f"aspect {text!r} must have positive sides")
     return w, h

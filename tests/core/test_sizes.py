@@ -135,3 +135,11 @@ def test_16_9_on_the_demo_and_1024_models_is_cropped_from_its_bin():
         (1344, 756),
     ]
     assert aspect_bin(16, 9, 1024) == (1344, 768)
+
+
+def test_a_sizes_parse_as_the_windows_a_series_shape():
+    """'A4', 'a3 landscape' and 'A portrait' are the 1:√2 shape of the window's A buttons; nonsense names both forms."""
+    assert parse_aspect("A4") == parse_aspect("A portrait") == pytest.approx((1, 2**0.5))
+    assert parse_aspect("a3 landscape") == pytest.approx((2**0.5, 1))
+    with pytest.raises(InvalidRequestError, match="A4"):
+        parse_aspect("B5")
