@@ -10,6 +10,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from app.core.wording import counted
+
 REQUIRED_IMAGE_FORMATS = ("png", "jpeg", "webp")
 
 
@@ -99,5 +101,5 @@ def run_self_test() -> int:
                     traceback.print_exc()
                 if name == "generate":
                     break
-    print("self-test passed" if failures == 0 else f"self-test FAILED ({failures} check(s))")
+    print("self-test passed" if failures == 0 else f"self-test FAILED ({counted(failures, 'check')})")
     return 0 if failures == 0 else 1

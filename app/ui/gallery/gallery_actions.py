@@ -10,6 +10,7 @@ from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from app.core.errors import StudioError
+from app.core.wording import counted
 from app.store.export import export_image
 from app.store.items import DeleteTicket, GalleryItem
 from app.ui.gallery.export_dialog import ExportDialog, ExportOptions
@@ -74,7 +75,7 @@ class GalleryActions(QObject):
                 for item in items
             ]
 
-        self.message.emit(f"Exporting {len(items)} image(s)…")
+        self.message.emit(f"Exporting {counted(len(items), 'image')}…")
         run_in_background(work, self._on_exported, self._on_export_failed, context=self)
 
     def set_favourite(self, items: list[GalleryItem], favourite: bool) -> None:
@@ -111,11 +112,11 @@ class GalleryActions(QObject):
             return
         self._model.refresh()
         self.restored.emit()
-        self.message.emit(f"Restored {len(ticket.ids)} image(s)")
+        self.message.emit(f"Restored {counted(len(ticket.ids), 'image')}")
 
     def _on_exported(self, paths: list[Path]) -> None:
         folder = paths[0].parent if paths else self.export_folder
-        self.message.emit(f"Exported {len(paths)} image(s) to {folder}")
+        self.message.emit(f"Exported {counted(len(paths), 'image')} to {folder}")
 
     def _on_export_failed(self, error: Exception) -> None:
         log.warning("export failed: %s", error)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.wording import counted
 from app.store.items import GalleryItem
 from app.ui.gallery.gallery_delegate import CELL, GalleryDelegate
 from app.ui.gallery.gallery_model import ITEM_ROLE, GalleryModel
@@ -207,10 +208,14 @@ class GalleryView(QWidget):
         menu.addSeparator()
         menu.addAction(icon("copy"), "Copy image\tCtrl+C", lambda: self.copy_requested.emit(item))
         menu.addAction(icon("folder"), "Open file location", lambda: self.open_location_requested.emit(item))
-        menu.addAction(icon("export"), f"Export {len(items)} image(s)…", lambda: self.export_requested.emit(items))
+        menu.addAction(
+            icon("export"), f"Export {counted(len(items), 'image')}…", lambda: self.export_requested.emit(items)
+        )
         favourite = not all(i.favourite for i in items)
         star_text = "Add to favourites" if favourite else "Remove from favourites"
         menu.addAction(icon("star"), star_text, lambda: self.favourite_requested.emit(items, favourite))
         menu.addSeparator()
-        menu.addAction(icon("trash"), f"Delete {len(items)} image(s)\tDel", lambda: self.delete_requested.emit(items))
+        menu.addAction(
+            icon("trash"), f"Delete {counted(len(items), 'image')}\tDel", lambda: self.delete_requested.emit(items)
+        )
         menu.popup(self.view.viewport().mapToGlobal(position))

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QVBoxLayout
 
 from app.core.errors import InvalidRequestError
 from app.core.paths import AppPaths
+from app.core.wording import counted
 from app.engine.jobs import ModelState, ModelStatus
 from app.store.gallery import Gallery
 from app.store.items import GalleryItem
@@ -407,7 +408,7 @@ class MainWindow(QMainWindow):
         banner = self.banners.show_banner(
             Banner(
                 "info",
-                f"Moved {count} image(s) to the trash",
+                f"Moved {counted(count, 'image')} to the trash",
                 "Ctrl+Z brings them back.",
                 actions=(("Undo", self.gallery_actions.undo_delete),),
                 key="trash",  # Undo restores only the last deletion, so older offers go
