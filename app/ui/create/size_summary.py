@@ -21,9 +21,9 @@ def describe_path(plan: SizePlan) -> str:
     if plan.path is GenerationPath.NATIVE:
         how = f"Sampled directly at {plan.tier.label} ({sampled})"
     elif plan.path is GenerationPath.DIRECT:
-        how = f"Direct at {plan.tier.label} ({sampled}) with compressed attention"
+        how = f"Sampled in one pass at {plan.tier.label} ({sampled})"
     else:
-        how = f"Refine: {plan.base_width}×{plan.base_height}, upscaled to {sampled} and refined"
+        how = f"Made at {plan.base_width}×{plan.base_height}, enlarged to {sampled} and redrawn for detail"
     if plan.needs_resize:
         target = f"{plan.target_width}×{plan.target_height}"
         # The same cover-then-centre-crop as the engine's resize (app/engine/images.py).
