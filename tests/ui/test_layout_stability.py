@@ -18,6 +18,19 @@ def _where(widget: QWidget) -> QPoint:
     return widget.mapTo(widget.window(), QPoint(0, 0))
 
 
+def _settled(qtbot: QtBot, widget: QWidget) -> QPoint:
+    """The widget's place once the window's layout has stopped moving (a fresh window settles over a few passes)."""
+    seen = [_where(widget)]
+
+    def still() -> bool:
+        seen.append(_where(widget))
+        return seen[-1] == seen[-2]
+
+    qtbot.wait(50)
+    qtbot.waitUntil(still)
+    return seen[-1]
+
+
 def test_generate_stays_put_when_a_job_is_queued(qtbot: QtBot, make_studio) -> None:
     """Clicking Generate twice queues a job; the queue appears without moving the button from under the pointer."""
     gate = threading.Event()
@@ -27,13 +40,11 @@ def test_generate_stays_put_when_a_job_is_queued(qtbot: QtBot, make_studio) -> N
     studio.state.prompt = "first poster"
     with qtbot.waitSignal(studio.controller.job_started, timeout=JOB_TIMEOUT_MS):
         window.generate()
-    qtbot.wait(20)
-    before = _where(button)
+    before = _settled(qtbot, button)
     window.generate()
     queue = window.side_panel.queue_panel
     qtbot.waitUntil(lambda: queue.isVisible() and queue.list.count() == 1)
-    qtbot.wait(20)
-    assert _where(button) == before
+    assert _settled(qtbot, button) == before
     gate.set()
 
 
