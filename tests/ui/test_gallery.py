@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QDialog, QLabel
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
@@ -154,3 +154,34 @@ def test_copy_image_puts_pixels_on_the_clipboard(qtbot: QtBot, studio: Studio) -
     studio.window.gallery_model.refresh()
     studio.window.gallery_actions.copy_image(studio.window.gallery_model.item_at(0))
     assert QApplication.clipboard().image().size().toTuple() == (256, 256)
+
+
+def test_the_export_dialog_remembers_the_last_choices_and_quality_follows_the_format(
+    qtbot: QtBot, studio: Studio, tmp_path: Path, monkeypatch
+) -> None:
+    """After a WebP export at quality 80 the next dialog opens on WebP/80; PNG greys Quality out."""
+    from app.ui.gallery import gallery_actions as actions_module
+    from app.ui.gallery.export_dialog import ExportDialog
+
+    _save(studio.gallery, "export twice")
+    studio.window.gallery_model.refresh()
+    item = studio.window.gallery_model.item_at(0)
+    opened: list[ExportDialog] = []
+
+    def exec_(dialog: ExportDialog) -> int:
+        opened.append(dialog)
+        if len(opened) == 1:
+            dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("webp"))
+            dialog.quality_spin.setValue(80)
+            dialog.folder_edit.setText(str(tmp_path / "out"))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(actions_module.ExportDialog, "exec", exec_)
+    for _ in range(2):
+        studio.window.gallery_actions.export([item])
+    second = opened[1]
+    assert second.format_combo.currentData() == "webp" and second.quality_spin.value() == 80
+    assert second.quality_spin.isEnabled() and second.folder_edit.text() == str(tmp_path / "out")
+    second.format_combo.setCurrentIndex(second.format_combo.findData("png"))
+    assert not second.quality_spin.isEnabled()
+    qtbot.waitUntil(lambda: len(list((tmp_path / "out").glob("*.webp"))) >= 1, timeout=10000)

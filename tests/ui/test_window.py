@@ -64,3 +64,18 @@ def test_every_input_has_an_accessible_name_or_visible_label(studio: Studio) -> 
         if button.isVisibleTo(window) and not (button.text() or button.accessibleName() or button.toolTip()):
             unnamed.append(button)
     assert [f"{type(w).__name__} {w.objectName()} in {type(w.parent()).__name__}" for w in unnamed] == []
+
+
+def test_file_dialogs_open_in_the_users_folders_not_the_apps(qtbot: QtBot, studio: Studio, monkeypatch) -> None:
+    """Load settings from image… opens in Pictures (or home), never the working directory the app was started in."""
+    import os
+    from pathlib import Path
+
+    from app.ui.shell import main_window
+
+    asked: list[str] = []
+    monkeypatch.setattr(
+        main_window.QFileDialog, "getOpenFileName", lambda _p, _t, folder, _f: (asked.append(folder), ("", ""))[1]
+    )
+    studio.window.open_import_dialog()
+    assert asked and Path(asked[0]).is_dir() and Path(asked[0]).resolve() != Path(os.getcwd()).resolve()

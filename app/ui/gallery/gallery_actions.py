@@ -34,6 +34,7 @@ class GalleryActions(QObject):
         self._window = window
         self._last_ticket: DeleteTicket | None = None
         self.export_folder = Path.home()
+        self.last_export: ExportOptions | None = None  # the dialog opens with these choices again
 
     def copy_image(self, item: GalleryItem) -> None:
         """Put the image (and its file) on the clipboard."""
@@ -54,10 +55,11 @@ class GalleryActions(QObject):
     def export(self, items: list[GalleryItem], options: ExportOptions | None = None) -> None:
         """Ask how to export (unless options are given), then export in the background."""
         if options is None:
-            dialog = ExportDialog(len(items), self.export_folder, self._window)
+            dialog = ExportDialog(len(items), self.export_folder, self._window, self.last_export)
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return
             options = dialog.options()
+            self.last_export = options
         self.export_folder = options.folder
 
         def work() -> list[Path]:

@@ -31,6 +31,7 @@ from app.core.estimates import format_bytes
 from app.ui.models.download_panel import DownloadPanel
 from app.ui.models.model_conversion import ModelConversion, resolution_from_name
 from app.ui.widgets.icons import icon
+from app.ui.widgets.start_folders import downloads_folder
 
 log = logging.getLogger(__name__)
 
@@ -224,13 +225,13 @@ class ModelManager(QDialog):
         return conversion
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a model folder")
+        folder = QFileDialog.getExistingDirectory(self, "Add a model folder", downloads_folder())
         if folder:
             self.add_folder(Path(folder))
 
     def _choose_checkpoint(self) -> None:
         file, _ = QFileDialog.getOpenFileName(
-            self, "Add a PixArt checkpoint", "", "PixArt checkpoints (*.pth *.pt *.safetensors)"
+            self, "Add a PixArt checkpoint", downloads_folder(), "PixArt checkpoints (*.pth *.pt *.safetensors)"
         )
         if not file:
             return

@@ -38,6 +38,7 @@ from app.ui.viewer.image_viewer import ImageViewer
 from app.ui.widgets.background import run_in_background
 from app.ui.widgets.drops import dropped_images
 from app.ui.widgets.icons import app_icon
+from app.ui.widgets.start_folders import pictures_folder
 
 log = logging.getLogger(__name__)
 _NEWS_MS = 12000  # how long news of a finished action (settings loaded) stays
@@ -270,7 +271,7 @@ class MainWindow(QMainWindow):
     def open_import_dialog(self) -> None:
         """File → Load settings from image…"""
         file, _ = QFileDialog.getOpenFileName(
-            self, "Load settings from image", "", "Images (*.png *.jpg *.jpeg *.webp)"
+            self, "Load settings from image", pictures_folder(), "Images (*.png *.jpg *.jpeg *.webp)"
         )
         if file:
             self.import_settings([Path(file)])
