@@ -82,11 +82,11 @@ class GalleryView(QWidget):
         self.model = model
         self.search = QLineEdit()
         self.search.setObjectName("gallerySearch")
-        self.search.setPlaceholderText("Search prompts…")
+        self.search.setPlaceholderText("Search prompts or a seed…")
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition).setToolTip("Search")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search the gallery")
-        self.search.setToolTip("Search prompts and tags (Ctrl+F)")
+        self.search.setToolTip("Search prompts and tags, or type a seed (Ctrl+F)")
         self._search_timer = QTimer(self, singleShot=True, interval=_SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._apply_filter)
         self.search.textChanged.connect(self._search_timer.start)
