@@ -41,6 +41,7 @@ from app.ui.widgets.icons import app_icon
 from app.ui.widgets.start_folders import pictures_folder
 
 log = logging.getLogger(__name__)
+_DEMO_NOTICE_KEY = "notices/demo_dismissed"
 _NEWS_MS = 12000  # how long news of a finished action (settings loaded) stays
 
 WINDOW_TITLE = "PixArt Studio"
@@ -69,7 +70,8 @@ class MainWindow(QMainWindow):
         self.gallery_model, self.history, self.styles, self.paths = gallery_model, history, styles, paths
         self.gallery_opener = gallery_opener
         self._demo_notice: Banner | None = None
-        self._demo_notice_dismissed = False
+        # Once closed, the demo notice stays closed on later launches too (it said all it has to say).
+        self._demo_notice_dismissed = bool(preferences.settings.value(_DEMO_NOTICE_KEY, False, type=bool))
         self._image_load = 0  # bumps on every request so only the newest load shows
         self._full_screen_state: QByteArray | None = None
 
@@ -192,6 +194,7 @@ class MainWindow(QMainWindow):
     def _on_demo_notice_dismissed(self) -> None:
         self._demo_notice = None
         self._demo_notice_dismissed = True
+        self.preferences.settings.setValue(_DEMO_NOTICE_KEY, True)
 
     def show_item(self, item: GalleryItem) -> None:
         """Load a gallery image into the viewer."""
