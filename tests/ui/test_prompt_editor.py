@@ -98,3 +98,16 @@ def test_style_presets_append_and_are_saved(qtbot: QtBot, studio: Studio, tmp_pa
     StylePresets(path).set_presets([StylePreset("Mine", "my look")])
     assert StylePresets(path).presets == [StylePreset("Mine", "my look")]
     assert append_style("", StylePreset("Mine", "my look")) == "my look"
+
+
+def test_style_names_are_not_clipped_in_the_style_editor(qtbot: QtBot, studio: Studio) -> None:
+    """Every style name fits the editor's list, with no sideways scrolling."""
+    from app.ui.create.style_preset_dialog import StylePresetDialog
+
+    dialog = StylePresetDialog(studio.window.prompt_editor._styles, studio.window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert not dialog.list.horizontalScrollBar().isVisible()
+    widest = max(dialog.list.visualItemRect(dialog.list.item(i)).width() for i in range(dialog.list.count()))
+    assert dialog.list.sizeHintForColumn(0) <= dialog.list.viewport().width() and widest > 0
