@@ -79,3 +79,17 @@ def test_file_dialogs_open_in_the_users_folders_not_the_apps(qtbot: QtBot, studi
     )
     studio.window.open_import_dialog()
     assert asked and Path(asked[0]).is_dir() and Path(asked[0]).resolve() != Path(os.getcwd()).resolve()
+
+
+def test_full_screen_shows_the_jobs_progress_over_the_image(qtbot: QtBot, make_studio) -> None:
+    """With the panels hidden (F11), the viewer itself says how far the running job is, and stops when it ends."""
+    from tests.ui.conftest import JOB_TIMEOUT_MS
+    from tests.ui.fakes import fake_factory
+
+    studio = make_studio(fake_factory(step_s=0.05))  # a one-second job: its progress is there to be seen
+    window = studio.window
+    window.actions_.full_screen.trigger()
+    studio.state.prompt = "full screen poster"
+    window.generate()
+    qtbot.waitUntil(lambda: "/20" in window.viewer.progress_text, timeout=JOB_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.viewer.progress_text == "", timeout=JOB_TIMEOUT_MS)

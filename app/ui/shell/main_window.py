@@ -151,6 +151,11 @@ class MainWindow(QMainWindow):
             signal.connect(lambda _job_id: panel.set_busy(self.controller.is_busy))
         self.controller.job_failed.connect(lambda *_: panel.set_busy(self.controller.is_busy))
         self.controller.job_cancelled.connect(self._drop_stale_preview)
+        self.controller.progress.connect(
+            lambda p: viewer.show_progress(f"{p.phase.capitalize()} {p.step}/{p.total}" if self.isFullScreen() else "")
+        )
+        for signal in (self.controller.job_finished, self.controller.job_cancelled, self.controller.job_failed):
+            signal.connect(lambda *_: viewer.show_progress(""))
         self.controller.job_failed.connect(self._drop_stale_preview)
         self.preferences.output_folder_changed.connect(self._on_output_folder_changed)
         self.preferences.engine_options_changed.connect(self.controller.set_options)

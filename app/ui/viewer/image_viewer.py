@@ -54,6 +54,7 @@ class ImageViewer(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._fit_mode = True
         self.is_preview = False
+        self.progress_text = ""
         self.placeholder = "Write a prompt and press Ctrl+Enter — your image appears here."
 
     # -- content -----------------------------------------------------------------------------
@@ -227,9 +228,15 @@ class ImageViewer(QGraphicsView):
         if self._fit_mode:
             self.fit()
 
+    def show_progress(self, text: str) -> None:
+        """A line of job progress drawn over the image ('' hides it); full screen has no other progress."""
+        self.progress_text = text
+        self.viewport().update()
+
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
-        """A hint on the empty canvas, and a 'Preview' tag while sampling."""
-        if self.has_image and not self.is_preview:
+        """A hint on the empty canvas, and a 'Live preview' tag with the job's progress while sampling."""
+        tag = " · ".join(part for part in ("Live preview" if self.is_preview else "", self.progress_text) if part)
+        if self.has_image and not tag:
             return
         painter.save()
         painter.resetTransform()
@@ -238,9 +245,9 @@ class ImageViewer(QGraphicsView):
         area = self.viewport().rect()
         if not self.has_image:
             flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap  # a narrow viewer wraps the hint
-            painter.drawText(area.adjusted(20, 0, -20, 0), flags, self.placeholder)
+            painter.drawText(area.adjusted(20, 0, -20, 0), flags, self.progress_text or self.placeholder)
         else:
             painter.drawText(
-                area.adjusted(14, 10, -14, -10), Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, "Live preview"
+                area.adjusted(14, 10, -14, -10), Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, tag
             )
         painter.restore()
