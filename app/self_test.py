@@ -10,6 +10,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from app.core.wording import counted
+
 REQUIRED_IMAGE_FORMATS = ("png", "jpeg", "webp")
 
 
@@ -40,8 +42,10 @@ def _check_generation(out_dir: Path) -> str:
 
     from app.core.request import GenerationRequest
     from app.engine.pipeline import Pipeline
+    from app.engine.quiet import quiet_libraries
     from app.store.metadata import png_info
 
+    quiet_libraries()  # one line per check, without the libraries' "Loading weights" bars
     started = time.perf_counter()
     pipeline = Pipeline.load("demo")
     native = pipeline.info.native_resolution
@@ -97,5 +101,5 @@ def run_self_test() -> int:
                     traceback.print_exc()
                 if name == "generate":
                     break
-    print("self-test passed" if failures == 0 else f"self-test FAILED ({failures} check(s))")
+    print("self-test passed" if failures == 0 else f"self-test FAILED ({counted(failures, 'check')})")
     return 0 if failures == 0 else 1

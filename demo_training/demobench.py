@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from app.core.sizes import size_for_aspect
+from app.core.sizes import aspect_bin
 from demo_training.scoring import read_image, score
 from demo_training.shapes_world import Scene, all_scenes
 
@@ -39,7 +39,7 @@ def bench_items(native_resolution: int, count: int = BENCH_SIZE, validation: boo
     base = VALIDATION_SEED_BASE if validation else IMAGE_SEED_BASE
     items = []
     for i, scene in enumerate(scenes):
-        width, height = size_for_aspect(*ASPECTS[i % len(ASPECTS)], native_resolution)
+        width, height = aspect_bin(*ASPECTS[i % len(ASPECTS)], native_resolution)
         items.append(BenchItem(scene, base + i, width, height))
     return items
 

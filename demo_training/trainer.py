@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS
-from app.core.sizes import size_for_aspect
+from app.core.sizes import aspect_bin
 from app.model.kv_compression import KVCompressionConfig, apply_kv_compression
 from demo_training.architecture import LOW_RESOLUTION, NATIVE_RESOLUTION, build_transformer, build_vae
 from demo_training.data import make_latent_set, run_stream, to_images
@@ -161,7 +161,7 @@ def train_demo(out: Path, settings: TrainSettings, log: Callable[[str], None] = 
 
     # 3. Latents: stage 1 square at low resolution, stage 2 at the native bins.
     low = make_latent_set(vae, settings.stage1_images, LOW_RESOLUTION, LOW_RESOLUTION, stream(1), settings.shape_odds)
-    bins = [size_for_aspect(*aspect, NATIVE_RESOLUTION) for aspect in STAGE2_ASPECTS]
+    bins = [aspect_bin(*aspect, NATIVE_RESOLUTION) for aspect in STAGE2_ASPECTS]
     high = [
         make_latent_set(
             vae,

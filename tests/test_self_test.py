@@ -19,6 +19,7 @@ def test_self_test_passes_from_source(studio_home):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "self-test passed" in run.stdout
     assert run.stdout.count("  ok  ") == 3
+    assert "Loading weights" not in run.stdout + run.stderr  # no library progress bars among the check lines
 
 
 def test_self_test_fails_loudly_without_the_demo_model(monkeypatch, tmp_path):

@@ -34,7 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--negative", default="", help="what to avoid (empty by default, as PixArt-Σ was released)")
     parser.add_argument("--width", type=int, help="output width in pixels (with --height)")
     parser.add_argument("--height", type=int, help="output height in pixels (with --width)")
-    parser.add_argument("--aspect", help="aspect ratio such as 16:9, sized by the model's bins at --tier")
+    parser.add_argument(
+        "--aspect",
+        help="aspect ratio such as 16:9, or an A size (A4, 'A4 landscape') as in the window, at --tier",
+    )
     parser.add_argument("--tier", help="size tier of the model, e.g. 512, 1k, 2k, 4k (or 0.5x, 1x, 2x, 4x)")
     parser.add_argument("--steps", type=int, help=f"denoising steps, 1 to {MAX_STEPS} (default: the scheduler's)")
     parser.add_argument(
@@ -48,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kv-compress", default="auto", help="KV token compression: auto, on or off")
     parser.add_argument("--batch", type=int, default=1, help="number of images")
     parser.add_argument("--out", required=True, help="PNG file, or a folder for one file per image")
+    parser.add_argument("--overwrite", action="store_true", help="replace files that already exist at --out")
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     add_engine_arguments(parser)
     parser.add_argument("--server", help="render on a PixArt Studio server (pixart-studio serve), e.g. http://gpu:7860")
@@ -70,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         model_dir = _resolve(args.model, "model")
         transformer = _resolve(args.transformer, "transformer") if args.transformer else None
         prepare_output(Path(args.out))
+        refuse_to_overwrite(Path(args.out), request, args.overwrite)
         options = engine_options(args)
     except (ValueError, ModelLoadError) as error:  # InvalidRequestError is a ValueError
         return fail(str(error), EXIT_BAD_INPUT)
@@ -87,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(error), EXIT_BAD_INPUT)
 
     from app.engine.pipeline import Pipeline
+    from app.engine.quiet import quiet_libraries
 
-    _quiet_libraries()
+    quiet_libraries()
     bar = ProgressBar(sys.stderr)
     try:
         pipeline = Pipeline.load(model_dir, transformer, options=options, progress=bar.loading)
@@ -161,18 +167,6 @@ def _native_resolution(path: str | Path) -> int:
         return model_info(Path(path), ModelSource.FOLDER).native_resolution
     except ModelLoadError:  # a broken model is reported by the load itself, as a run-time failure
         return 0
-
-
-def _quiet_libraries() -> None:
-    """Hide diffusers' and transformers' own loading bars and warnings: the command draws one bar of its own and
-    reports what matters itself (transformers' "sequence length is longer" would break the bar's line and repeat
-    the truncation warning in its own words)."""
-    from diffusers.utils import logging as diffusers_logging
-    from transformers.utils import logging as transformers_logging
-
-    diffusers_logging.disable_progress_bar()
-    transformers_logging.disable_progress_bar()
-    transformers_logging.set_verbosity_error()
 
 
 def checked_request(args: argparse.Namespace) -> GenerationRequest:
@@ -317,6 +311,25 @@ def prepare_output(out: Path) -> None:
         ) from error
 
 
+def _output_file(out: Path, seed: int, batch_size: int) -> Path:
+    """Where the image of `seed` goes: a folder gets one file per seed, a batch into a file name numbers them."""
+    if _is_folder(out):
+        return out / f"pixart-{seed}.png"
+    if batch_size > 1:
+        return out.with_name(f"{out.stem}-{seed}{out.suffix}")
+    return out
+
+
+def refuse_to_overwrite(out: Path, request: GenerationRequest, overwrite: bool) -> None:
+    """Existing files are kept unless --overwrite says otherwise (checked before any minutes are spent sampling)."""
+    if overwrite:
+        return
+    for index in range(request.batch_size):
+        file = _output_file(out, request.seed + index, request.batch_size)
+        if file.exists():
+            raise InvalidRequestError(f"{file} already exists; pass --overwrite to replace it, or choose another --out")
+
+
 def save_results(results: list, out: Path) -> list[Path]:
     """Write each result as a PNG with its settings embedded; a folder gets one file per seed."""
     from app.store.metadata import png_info
@@ -325,12 +338,7 @@ def save_results(results: list, out: Path) -> list[Path]:
     (out if is_folder else out.parent).mkdir(parents=True, exist_ok=True)  # again: it may have gone while sampling
     files = []
     for result in results:
-        if is_folder:
-            file = out / f"pixart-{result.request.seed}.png"
-        elif len(results) > 1:
-            file = out.with_name(f"{out.stem}-{result.request.seed}{out.suffix}")
-        else:
-            file = out
+        file = _output_file(out, result.request.seed, len(results))
         dpi = result.request.dpi
         result.image.save(file, "PNG", pnginfo=png_info(result), dpi=(dpi, dpi))
         files.append(file)

@@ -20,6 +20,7 @@ from app.cli.generate import (
     checked_request,
     fail,
     prepare_output,
+    refuse_to_overwrite,
     save_results,
     sized_request,
 )
@@ -41,6 +42,7 @@ def run_remote(args: argparse.Namespace) -> int:
             return fail(message, EXIT_BAD_INPUT)
         request = checked_request(args)
         prepare_output(Path(args.out))
+        refuse_to_overwrite(Path(args.out), request, args.overwrite)
         engine = engine_choice(args)
     except ValueError as error:
         return fail(str(error), EXIT_BAD_INPUT)

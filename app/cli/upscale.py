@@ -14,10 +14,10 @@ from app.cli.generate import (
     EXIT_FAILED,
     EXIT_OK,
     ProgressBar,
-    _quiet_libraries,
     _resolve,
     fail,
     prepare_output,
+    refuse_to_overwrite,
     save_results,
 )
 from app.core.errors import InvalidRequestError, ModelLoadError, StoreError, StudioError
@@ -48,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="denoising steps of the full schedule (default: the scheduler's)")
     parser.add_argument("--model", default=DEMO_MODEL_NAME, help="model folder, Hub id in the local cache, or 'demo'")
     parser.add_argument("--out", required=True, help="the PNG file to write")
+    parser.add_argument("--overwrite", action="store_true", help="replace the file if it already exists")
     add_engine_arguments(parser)
 
 
@@ -57,14 +58,16 @@ def run(args: argparse.Namespace) -> int:
         request = _checked_request(args)
         model_dir = _resolve(args.model, "model")
         prepare_output(Path(args.out))
+        refuse_to_overwrite(Path(args.out), request, args.overwrite)
         options = engine_options(args)
         check_usable(options, model_dir)
     except (ValueError, ModelLoadError) as error:  # bad flags, or a device this machine cannot run
         return fail(str(error), EXIT_BAD_INPUT)
 
     from app.engine.pipeline import Pipeline  # torch is imported only once the input is known to be good
+    from app.engine.quiet import quiet_libraries
 
-    _quiet_libraries()
+    quiet_libraries()
     bar = ProgressBar(sys.stderr)
     try:
         pipeline = Pipeline.load(model_dir, options=options, progress=bar.loading)

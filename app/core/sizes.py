@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -197,18 +198,52 @@ def plan_size(
     return SizePlan(width, height, sampled_w, sampled_h, base_w, base_h, chosen, path)
 
 
-def parse_aspect(text: str) -> tuple[int, int]:
-    """Parse '16:9' into (16, 9); raise InvalidRequestError naming the text otherwise."""
+_A_SIZE = re.compile(r"a(\d{0,2})?(?:[\s_-]*(portrait|landscape))?")
+
+
+def parse_aspect(text: str) -> tuple[float, float]:
+    """'16:9' as (16, 9); an A size ('A4', 'A3 landscape', 'A portrait', as the window offers) as (1, √2) or (√2, 1).
+
+    Raise InvalidRequestError naming the text otherwise.
+    """
+    a_size = _A_SIZE.fullmatch(text.strip().lower())
+    if a_size:
+        # Every A size has the same 1:√2 shape, portrait unless asked otherwise.
+        return (math.sqrt(2), 1.0) if a_size.group(2) == "landscape" else (1.0, math.sqrt(2))
     parts = text.replace("x", ":").split(":")
     try:
         w, h = (int(p) for p in parts)
     except ValueError:
-        raise InvalidRequestError(f"aspect {text!r} is not of the form W:H, for example 16:9") from None
+        raise InvalidRequestError(
+            f"aspect {text!r} is not of the form W:H (for example 16:9) or an A size (A4, 'A4 landscape')"
+        ) from None
     if w <= 0 or h <= 0:
         raise InvalidRequestError(f"aspect {text!r} must have positive sides")
     return w, h
 
 
+def aspect_bin(aspect_w: float, aspect_h: float, resolution: int) -> tuple[int, int]:
+    """The bin (width, height) of a resolution sampled for an aspect ratio such as 16:9."""
+    return nearest_bin(round(aspect_w * 1000), round(aspect_h * 1000), resolution)
+
+
 def size_for_aspect(aspect_w: float, aspect_h: float, resolution: int) -> tuple[int, int]:
-    """The bin (width, height) of a resolution for an aspect ratio such as 16:9."""
-    return nearest_bin(int(aspect_w * 1000), int(aspect_h * 1000), resolution)
+    """The largest size of exactly `aspect_w`:`aspect_h` inside its bin (16:9 at the 1344×768 bin: 1344×756).
+
+    The bin is sampled and then centre-cropped to this size, so the image has the ratio its button names; a side
+    that would fall under MIN_SIDE grows to it instead (the bin is then resized up a little before the crop).
+    """
+    bin_w, bin_h = aspect_bin(aspect_w, aspect_h, resolution)
+    if float(aspect_w).is_integer() and float(aspect_h).is_integer():
+        # Whole multiples of the reduced ratio (16:9 → 16k × 9k) keep it exact to the pixel.
+        divisor = math.gcd(int(aspect_w), int(aspect_h))
+        unit_w, unit_h = int(aspect_w) // divisor, int(aspect_h) // divisor
+        k = max(min(bin_w // unit_w, bin_h // unit_h), math.ceil(MIN_SIDE / min(unit_w, unit_h)))
+        return unit_w * k, unit_h * k
+    # An irrational ratio (the A series' 1:√2) is kept to the nearest pixel.
+    if bin_h * aspect_w >= bin_w * aspect_h:
+        width, height = bin_w, round(bin_w * aspect_h / aspect_w)
+    else:
+        width, height = round(bin_h * aspect_w / aspect_h), bin_h
+    scale = max(1.0, MIN_SIDE / min(width, height))
+    return round(width * scale), round(height * scale)

@@ -76,7 +76,9 @@ def describe_hub_error(error: BaseException, repo_id: str) -> str:
     if name in ("RepositoryNotFoundError", "GatedRepoError"):
         return f"{repo_id} was not found on the Hugging Face Hub or needs you to log in and accept its terms."
     if isinstance(error, (ConnectionError, TimeoutError, OSError)) or "connect" in text.lower():
-        return f"Cannot reach huggingface.co to download {repo_id} ({text}). Check your internet connection."
+        # huggingface_hub's own text often already says to check the connection: say it once.
+        advice = "" if "internet connection" in text.lower() else " Check your internet connection."
+        return f"Cannot reach huggingface.co to download {repo_id} ({text.rstrip('.')}).{advice}"
     return f"Downloading {repo_id} failed: {name}: {text}"
 
 

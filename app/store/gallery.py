@@ -21,6 +21,7 @@ from app.core.atomic_files import write_tmp
 from app.core.errors import StoreError
 from app.core.request import GenerationResult
 from app.core.source_image import SourceImage
+from app.core.wording import counted
 from app.store import a1111, files, trash
 from app.store.index import GalleryIndex, IndexRow
 from app.store.items import DeleteTicket, GalleryItem, OpenReport, TrashedImage
@@ -279,7 +280,9 @@ class Gallery:
                 self.index.insert(row, item.id)
         if lost:
             names = ", ".join(path.name for path in lost[:5])
-            raise StoreError(f"{len(lost)} image(s) are no longer in the trash and cannot be restored: {names}")
+            verb = "is" if len(lost) == 1 else "are"
+            lost_text = f"{counted(len(lost), 'image')} {verb} no longer in the trash"
+            raise StoreError(f"{lost_text} and cannot be restored: {names}")
 
     # Reconciling ------------------------------------------------------------------------------------
 

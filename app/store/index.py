@@ -224,6 +224,7 @@ def fts_query(query: str) -> str | None:
 
 
 _COLUMNS = [f.name for f in fields(IndexRow)]
+_SQLITE_INT_LIMIT = 2**63  # larger numbers cannot be seeds in the index (and cannot be bound)
 _SELECT = (
     "SELECT id, path, prompt, negative_prompt, seed, steps, guidance_scale, scheduler, width, height, "
     "model_name, model_hash, created_at, favourite, settings, mode, source_id FROM images"
@@ -300,7 +301,12 @@ class GalleryIndex:
     def _where(self, query: str, favourites_only: bool) -> tuple[str, list[Any]]:
         clauses, params = [], []
         match = fts_query(query)
-        if match is not None:
+        typed = query.strip()
+        if match is not None and typed.isdigit() and int(typed) < _SQLITE_INT_LIMIT:
+            # A number may be a seed as well as a word of a prompt ("1984 poster").
+            clauses.append("(seed = ? OR id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?))")
+            params += [int(typed), match]
+        elif match is not None:
             clauses.append("id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
             params.append(match)
         if favourites_only:

@@ -9,6 +9,7 @@ from typing import Any
 from app.core.errors import InvalidRequestError
 from app.core.request import GenerationRequest
 from app.core.source_image import GenerationMode, MaskImage, SourceImage
+from app.core.wording import counted
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,9 @@ class OpenReport:
         if self.recovered_db is not None:
             parts.append(f"The gallery index was damaged; it was moved to {self.recovered_db} and rebuilt")
         if self.indexed_new:
-            parts.append(f"{self.indexed_new} new image(s) added")
+            parts.append(f"{counted(self.indexed_new, 'new image')} added")
         if self.removed_missing:
-            parts.append(f"{self.removed_missing} image(s) no longer on disk were removed from the gallery")
+            parts.append(f"{counted(self.removed_missing, 'image')} no longer on disk were removed from the gallery")
         if self.skipped:
             parts.append(f"{len(self.skipped)} unreadable file(s) skipped")
         return "; ".join(parts) + ("." if parts else "")

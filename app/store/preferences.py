@@ -36,6 +36,7 @@ class SavedPreferences:
     transformer: str = ""  # a converted transformer file used with the model, if any
     render_on_server: bool = False  # Settings → "Where images are made": this computer or the server below
     server_url: str = ""  # the server's address; its token lives in the system keyring, never here
+    demo_notice_dismissed: bool = False  # the demo model's notice, once closed, stays closed
     measured_rates: dict[str, Any] = field(default_factory=dict)  # core.estimates.MeasuredRates, by kind of job
     window_geometry: str = ""  # base64 of the window's geometry and dock layout (Qt's opaque formats)
     window_state: str = ""
@@ -66,6 +67,7 @@ class SavedPreferences:
             value = data.get(name)
             values[name] = value if isinstance(value, str) else getattr(defaults, name)
         values["render_on_server"] = data.get("render_on_server") is True
+        values["demo_notice_dismissed"] = data.get("demo_notice_dismissed") is True
         options = data.get("engine_options")
         values["engine_options"] = EngineOptions.from_dict(options if isinstance(options, dict) else {})
         rates = data.get("measured_rates")

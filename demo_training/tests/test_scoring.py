@@ -7,7 +7,7 @@ import random
 import numpy as np
 from PIL import Image
 
-from app.core.sizes import size_for_aspect
+from app.core.sizes import aspect_bin
 from demo_training.demobench import accuracy, bench_items
 from demo_training.scoring import read_image, score
 from demo_training.shapes_world import Scene, all_scenes, draw_scene
@@ -16,7 +16,7 @@ from demo_training.shapes_world import Scene, all_scenes, draw_scene
 def test_scorer_reads_every_attribute_of_drawn_scenes_at_every_aspect() -> None:
     """On 300 drawn scenes over five aspect-ratio bins, color, cell, size and shape are all read correctly."""
     rng = random.Random(3)
-    sizes = [size_for_aspect(w, h, 128) for w, h in ((1, 1), (4, 3), (3, 4), (16, 9), (9, 16))]
+    sizes = [aspect_bin(w, h, 128) for w, h in ((1, 1), (4, 3), (3, 4), (16, 9), (9, 16))]
     for i, scene in enumerate(rng.sample(all_scenes(), 300)):
         width, height = sizes[i % len(sizes)]
         reading = read_image(draw_scene(scene, width, height, seed=i))

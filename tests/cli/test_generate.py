@@ -156,3 +156,28 @@ def test_without_guidance_a_model_gets_the_scale_its_folder_recommends(tiny_mode
         with Image.open(out) as image:
             assert json.loads(image.info["pixart-studio"])["request"]["guidance_scale"] == expected
     capsys.readouterr()
+
+
+def test_an_existing_file_is_kept_unless_overwrite_is_given(tiny_model_dir, tmp_path, capsys):
+    """A second run to the same --out exits 2 naming the file and --overwrite, before sampling; --overwrite replaces."""
+    out = tmp_path / "poster.png"
+    assert _generate(tiny_model_dir, out, "--seed", "1") == 0
+    first = out.read_bytes()
+    capsys.readouterr()
+    assert _generate(tiny_model_dir, out, "--seed", "2") == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and str(out) in lines[0] and "--overwrite" in lines[0]
+    assert out.read_bytes() == first
+    assert _generate(tiny_model_dir, out, "--seed", "2", "--overwrite") == 0
+    assert out.read_bytes() != first
+
+
+def test_aspect_a4_is_the_windows_a_portrait_and_no_library_bars_print(tiny_model_dir, tmp_path, capfd):
+    """--aspect A4 makes the A-series portrait shape; the output has our bar, not the libraries' "Loading weights"."""
+    out = tmp_path / "a4.png"
+    assert _generate(tiny_model_dir, out, "--aspect", "A4") == 0
+    with Image.open(out) as image:
+        assert image.size == size_for_aspect(1, 2**0.5, NATIVE)
+        assert abs(image.height / image.width - 2**0.5) < 0.02
+    captured = capfd.readouterr()
+    assert "Loading weights" not in captured.out + captured.err

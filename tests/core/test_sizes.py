@@ -9,6 +9,7 @@ from app.core.presets import ASPECT_PRESETS, EXACT_PRESETS, PresetKind
 from app.core.sizes import (
     GenerationPath,
     HighResMethod,
+    aspect_bin,
     aspect_ratio_bins,
     nearest_bin,
     parse_aspect,
@@ -109,3 +110,36 @@ def test_parse_aspect():
     assert parse_aspect("16:9") == (16, 9)
     with pytest.raises(InvalidRequestError, match="wide"):
         parse_aspect("wide")
+
+
+@pytest.mark.parametrize("native", [128, 256, 512, 1024, 2048])
+def test_every_aspect_preset_gives_exactly_its_ratio_sampled_at_its_bin(native):
+    """16:9 is 16:9 to the pixel (not the 5:3 or 7:4 bin): the bin is sampled, then cropped (or resized) to it."""
+    for tier in tiers(native):
+        for preset in ASPECT_PRESETS:
+            width, height = size_for_aspect(preset.ratio_w, preset.ratio_h, tier.resolution)
+            if float(preset.ratio_w).is_integer() and float(preset.ratio_h).is_integer():
+                assert width * preset.ratio_h == height * preset.ratio_w, (native, tier.label, preset.name)
+            else:
+                assert abs(width / height - preset.ratio_w / preset.ratio_h) < 1 / min(width, height)
+            plan = plan_size(width, height, native, tier_scale=tier.scale)
+            assert (plan.width, plan.height) == aspect_bin(preset.ratio_w, preset.ratio_h, tier.resolution)
+
+
+def test_16_9_on_the_demo_and_1024_models_is_cropped_from_its_bin():
+    """The demo's 16:9 bins 160×96, 336×192 and 672×384 end at 160×90, 336×189 and 672×378; 1K's at 1344×756."""
+    assert [size_for_aspect(16, 9, r) for r in (128, 256, 512, 1024)] == [
+        (160, 90),
+        (336, 189),
+        (672, 378),
+        (1344, 756),
+    ]
+    assert aspect_bin(16, 9, 1024) == (1344, 768)
+
+
+def test_a_sizes_parse_as_the_windows_a_series_shape():
+    """'A4', 'a3 landscape' and 'A portrait' are the 1:√2 shape of the window's A buttons; nonsense names both forms."""
+    assert parse_aspect("A4") == parse_aspect("A portrait") == pytest.approx((1, 2**0.5))
+    assert parse_aspect("a3 landscape") == pytest.approx((2**0.5, 1))
+    with pytest.raises(InvalidRequestError, match="A4"):
+        parse_aspect("B5")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.core.downloads import DownloadCancelledError, DownloadError, DownloadProgress
-from app.model.hub_download import download_model
+from app.model.hub_download import describe_hub_error, download_model
 
 
 def _plan(size: int) -> list[Any]:
@@ -65,3 +65,10 @@ def test_download_reports_byte_progress_and_can_be_cancelled(tmp_path: Path) -> 
     with pytest.raises(DownloadCancelledError):
         asyncio.run(download_model("a/b", on_progress, cancel, tmp_path, snapshot, lambda _p: plenty))
     assert any(0 < p.done_bytes < 1000 and p.total_bytes == 1000 for p in seen)
+
+
+def test_a_network_failure_says_check_the_connection_once() -> None:
+    """huggingface_hub's own advice is not repeated after ours."""
+    error = ConnectionError("Connection failed. Please check your internet connection and try again.")
+    message = describe_hub_error(error, "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS")
+    assert message.lower().count("internet connection") == 1

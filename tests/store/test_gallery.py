@@ -64,6 +64,15 @@ def test_page_is_newest_first_and_search_matches_words(gallery: Gallery) -> None
     assert gallery.count("   ") == 4
 
 
+def test_search_finds_a_seed_as_well_as_prompt_words(gallery: Gallery) -> None:
+    """Typing a seed finds its image; a number that is a word of a prompt still finds that prompt."""
+    seeded = gallery.save(make_result("lighthouse at dusk", seed=2718281828))
+    worded = gallery.save(make_result("a 1984 travel poster", seed=5))
+    assert [item.id for item in gallery.page(0, 10, "2718281828")] == [seeded.id]
+    assert [item.id for item in gallery.page(0, 10, "1984")] == [worded.id]
+    assert gallery.count(str(2**64)) == 0  # beyond any seed: a plain word search, no error
+
+
 def test_favourites(gallery: Gallery) -> None:
     """Stars filter the list, also within a search."""
     first, second = gallery.save(make_result("castle", seed=1)), gallery.save(make_result("bridge", seed=2))

@@ -45,7 +45,7 @@ def test_rows_whose_file_is_gone_are_removed_and_counted(gallery_root: Path) -> 
     with Gallery.open(gallery_root, use_system_trash=False) as store:
         report = store.open_report
         assert (report.removed_missing, report.indexed_new) == (1, 0)
-        assert "1 image(s) no longer on disk" in report.summary()
+        assert "1 image no longer on disk" in report.summary()
         assert store.count() == 2
         assert all(item.path.exists() for item in store.page(0, 10))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.application import Studio
 from app.core.sizes import GenerationPath
 from app.ui.create.aspect_presets import AspectPresets
 from app.ui.create.state import GenerationSettings, SizeMode
@@ -89,3 +90,30 @@ def test_switching_to_custom_replaces_the_tier_buttons_at_once(qtbot: QtBot) -> 
     state.size_mode = SizeMode.CUSTOM
     row = [widget._tier_row.itemAt(i).widget() for i in range(1, widget._tier_row.count())]  # after the label
     assert [button.text() for button in row] == ["Auto", "512", "1K", "2K", "4K"]
+
+
+def test_16_9_button_gives_16_9_and_the_size_line_names_the_bin_and_the_crop(qtbot: QtBot, studio: Studio) -> None:
+    """On the demo model 16:9 makes 160×90 (not the 160×96 bin), and the size line says both sizes."""
+    panel = studio.window.side_panel
+    studio.state.native_resolution = 128
+    qtbot.mouseClick(_button(panel.aspect_presets, "16:9"), Qt.MouseButton.LeftButton)
+    request = studio.state.build_request("demo")
+    assert (request.width, request.height) == (160, 90)
+    text = panel.size_summary.text()
+    assert "160 × 90 px" in text and "(160×96)" in text and "cropped to 160×90" in text
+
+
+def test_custom_sizes_out_of_range_stay_as_typed_and_the_size_line_gives_the_range(
+    qtbot: QtBot, studio: Studio
+) -> None:
+    """Typing 99999 or 17 keeps that number and the size line says 64 to 8192, instead of silently changing it."""
+    panel = studio.window.side_panel
+    panel.aspect_presets._mode_group.button(2).click()
+    spin = panel.aspect_presets.width_spin
+    for typed in ("99999", "17"):
+        spin.setFocus()
+        spin.selectAll()
+        qtbot.keyClicks(spin, typed)
+        qtbot.keyClick(spin, Qt.Key.Key_Return)
+        assert studio.state.custom_width == int(typed)
+        assert f"width {typed} is out of range; use 64 to 8192 pixels" in panel.size_summary.text()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QTextDocument
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument
+from PySide6.QtWidgets import QApplication, QDialog, QLabel
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
@@ -96,6 +96,25 @@ def test_dropping_an_image_loads_its_settings(qtbot: QtBot, studio: Studio, tmp_
     assert studio.state.seed == 777
 
 
+def test_dropping_an_image_on_the_viewer_loads_its_settings(qtbot: QtBot, studio: Studio) -> None:
+    """The viewer, the largest part of the window, takes a dragged PNG as the gallery does and loads its settings."""
+    _save(studio.gallery, "viewer drop", seed=4242)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(studio.gallery.page(0, 1)[0].path))])
+    viewer = studio.window.viewer
+    enter = QDragEnterEvent(
+        QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(viewer.viewport(), enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(viewer.viewport(), drop)
+    qtbot.waitUntil(lambda: studio.state.prompt == "viewer drop", timeout=10000)
+    assert studio.state.seed == 4242
+
+
 def test_dropping_a_file_that_is_not_an_image_names_it_exactly_in_an_error(
     qtbot: QtBot, studio: Studio, tmp_path: Path
 ) -> None:
@@ -135,3 +154,34 @@ def test_copy_image_puts_pixels_on_the_clipboard(qtbot: QtBot, studio: Studio) -
     studio.window.gallery_model.refresh()
     studio.window.gallery_actions.copy_image(studio.window.gallery_model.item_at(0))
     assert QApplication.clipboard().image().size().toTuple() == (256, 256)
+
+
+def test_the_export_dialog_remembers_the_last_choices_and_quality_follows_the_format(
+    qtbot: QtBot, studio: Studio, tmp_path: Path, monkeypatch
+) -> None:
+    """After a WebP export at quality 80 the next dialog opens on WebP/80; PNG greys Quality out."""
+    from app.ui.gallery import gallery_actions as actions_module
+    from app.ui.gallery.export_dialog import ExportDialog
+
+    _save(studio.gallery, "export twice")
+    studio.window.gallery_model.refresh()
+    item = studio.window.gallery_model.item_at(0)
+    opened: list[ExportDialog] = []
+
+    def exec_(dialog: ExportDialog) -> int:
+        opened.append(dialog)
+        if len(opened) == 1:
+            dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("webp"))
+            dialog.quality_spin.setValue(80)
+            dialog.folder_edit.setText(str(tmp_path / "out"))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(actions_module.ExportDialog, "exec", exec_)
+    for _ in range(2):
+        studio.window.gallery_actions.export([item])
+    second = opened[1]
+    assert second.format_combo.currentData() == "webp" and second.quality_spin.value() == 80
+    assert second.quality_spin.isEnabled() and second.folder_edit.text() == str(tmp_path / "out")
+    second.format_combo.setCurrentIndex(second.format_combo.findData("png"))
+    assert not second.quality_spin.isEnabled()
+    qtbot.waitUntil(lambda: len(list((tmp_path / "out").glob("*.webp"))) >= 1, timeout=10000)

@@ -6,6 +6,7 @@ import json
 import threading
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -214,3 +215,33 @@ def test_the_panel_takes_every_step_count_and_guidance_the_cli_takes(studio: Stu
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     assert "1 to 1000" in parser.format_help() and "0 to 50" in parser.format_help()
+
+
+def test_cancel_replaces_the_live_preview_with_the_chosen_image(qtbot: QtBot, make_studio) -> None:
+    """After Cancel the viewer shows the selected gallery image again, not the cancelled job's last preview."""
+    studio = make_studio(fake_factory(step_s=0.01))
+    window = studio.window
+    generate_and_wait(qtbot, studio, "kept poster")
+    item = window.gallery_model.item_at(0)
+    qtbot.waitUntil(lambda: window.viewer.has_image and not window.viewer.is_preview)
+    studio.state.steps = 200
+    studio.state.prompt = "cancelled poster"
+    window.generate()
+    qtbot.waitUntil(lambda: window.viewer.is_preview, timeout=JOB_TIMEOUT_MS)
+    with qtbot.waitSignal(studio.controller.job_cancelled, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(window.generation_panel.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.viewer.is_preview and window.viewer.has_image, timeout=JOB_TIMEOUT_MS)
+    assert window.viewer.item.image.size().toTuple() == (item.width, item.height)
+
+
+def test_clicking_the_selected_thumbnail_shows_it_again(qtbot: QtBot, studio: Studio) -> None:
+    """A click on the thumbnail that is already selected replaces whatever the viewer shows with it."""
+    generate_and_wait(qtbot, studio, "thumbnail poster")
+    window = studio.window
+    item = window.gallery_model.item_at(0)
+    qtbot.waitUntil(lambda: window.viewer.has_image and not window.viewer.is_preview)
+    window.viewer.set_image(QImage(40, 30, QImage.Format.Format_RGB32), preview=True)
+    view = window.gallery.view
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(view.currentIndex()).center())
+    qtbot.waitUntil(lambda: not window.viewer.is_preview, timeout=JOB_TIMEOUT_MS)
+    assert window.viewer.item.image.size().toTuple() == (item.width, item.height)

@@ -7,11 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QGroupBox, QInputDialog, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
 from app.core.downloads import DownloadCancelledError, DownloadError, DownloadProgress
 from app.core.model_info import ModelInfo, ModelSource
+from app.ui.models import model_manager as model_manager_module
 from app.ui.models.download_panel import DownloadPanel
 from app.ui.models.model_conversion import ModelConversion, resolution_from_name
 from app.ui.models.model_manager import ModelManager
@@ -129,6 +133,7 @@ def test_download_panel_runs_the_download_on_the_asyncio_loop(qtbot: QtBot, tmp_
     """Download starts a task on the app's loop; progress reaches the bar and the end emits the folder."""
     downloader = _FakeDownloader(tmp_path)
     panel = DownloadPanel(downloader, cache_dir=tmp_path)
+    panel.confirm = lambda _repo: True  # the user says yes to the question before any network use
     qtbot.addWidget(panel)
     panel.repo_edit.setText("owner/model")
     seen: list[int] = []
@@ -144,6 +149,7 @@ def test_download_panel_runs_the_download_on_the_asyncio_loop(qtbot: QtBot, tmp_
 def test_download_panel_pauses_and_shows_failures(qtbot: QtBot, tmp_path: Path) -> None:
     """Pause stops the task with a resume hint; a failed download shows its message."""
     panel = DownloadPanel(_FakeDownloader(tmp_path, "hang"))
+    panel.confirm = lambda _repo: True
     qtbot.addWidget(panel)
     panel.download_button.click()
     qtbot.waitUntil(lambda: panel.progress_bar.value() == 800, timeout=5000)
@@ -151,6 +157,7 @@ def test_download_panel_pauses_and_shows_failures(qtbot: QtBot, tmp_path: Path) 
     qtbot.waitUntil(lambda: panel.task is not None and panel.task.done(), timeout=5000)
     assert panel.status.text() == "Paused — press Download to resume." and panel.download_button.isEnabled()
     failing = DownloadPanel(_FakeDownloader(tmp_path, "fail"))
+    failing.confirm = lambda _repo: True
     qtbot.addWidget(failing)
     with qtbot.waitSignal(failing.failed, timeout=5000) as failed:
         failing.download_button.click()
@@ -161,6 +168,89 @@ def test_download_works_in_a_window_built_by_build_studio(qtbot: QtBot, studio: 
     """Models → Download in the real window runs the real download coroutine (offline here: it says so)."""
     dialog = studio.window.open_model_manager()
     qtbot.addWidget(dialog)
+    dialog.download.confirm = lambda _repo: True
     with qtbot.waitSignal(dialog.download.failed, timeout=10000) as failed:
         dialog.download.download_button.click()
     assert "offline" in failed.args[0] and dialog.download.download_button.isEnabled()
+
+
+def _manager(qtbot: QtBot, tmp_path: Path) -> ModelManager:
+    manager = ModelManager(_Controller([_info("demo", tmp_path / "demo", "demo", native=256)]), tmp_path / "models")
+    qtbot.addWidget(manager)
+    manager.show()
+    return manager
+
+
+@pytest.mark.parametrize(("name", "preset"), [("my-finetune.safetensors", "1024"), ("Sigma-XL-2-2048-MS.pth", "2048")])
+def test_add_checkpoint_asks_the_resolution_in_the_dialog(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, preset: str
+) -> None:
+    """Add checkpoint asks the training resolution (preset from the name when it has one), never for a CLI flag."""
+    manager = _manager(qtbot, tmp_path)
+    asked: list[tuple[str, list[str], int]] = []
+
+    def get_item(_parent: Any, _title: str, label: str, items: Any, current: int, _editable: bool) -> tuple[str, bool]:
+        asked.append((label, list(items), current))
+        return "512", True
+
+    started: list[tuple[Path, int | None]] = []
+    monkeypatch.setattr(QInputDialog, "getItem", get_item)
+    monkeypatch.setattr(
+        model_manager_module.QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(tmp_path / name), "")
+    )
+    monkeypatch.setattr(manager, "convert_checkpoint", lambda src, resolution: started.append((src, resolution)))
+    next(b for b in manager.findChildren(QPushButton) if b.text() == "Add checkpoint…").click()
+    label, items, current = asked[0]
+    assert items == ["256", "512", "1024", "2048"] and items[current] == preset
+    assert "--resolution" not in label and name in label
+    assert started == [(tmp_path / name, 512)]
+
+
+def test_conversion_errors_are_shown_as_errors(qtbot: QtBot, tmp_path: Path) -> None:
+    """A failed conversion's message is red (level danger); a finished one is not."""
+    manager = _manager(qtbot, tmp_path)
+    manager._on_conversion_failed("Converting x.pth failed: not a PixArt checkpoint", "")
+    assert manager.task_label.property("level") == "danger"
+    manager._on_conversion_finished(str(tmp_path / "x"))
+    assert manager.task_label.property("level") != "danger"
+
+
+def test_add_folder_refuses_an_empty_folder(qtbot: QtBot, tmp_path: Path) -> None:
+    """An empty folder is refused with the CLI's message, in red, and nothing is linked."""
+    manager = _manager(qtbot, tmp_path)
+    empty = tmp_path / "emptyfolder"
+    empty.mkdir()
+    manager.add_folder(empty)
+    assert "is not a model folder (it has no model_index.json or config.json)" in manager.task_label.text()
+    assert manager.task_label.property("level") == "danger"
+    assert not (tmp_path / "models" / "emptyfolder").exists()
+
+
+def test_download_asks_before_touching_the_network(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Download first asks; answering No starts nothing."""
+    panel = DownloadPanel(_FakeDownloader(tmp_path, "hang"), cache_dir=tmp_path)
+    qtbot.addWidget(panel)
+    questions: list[str] = []
+
+    def question(_parent: Any, _title: str, text: str, *_: Any) -> QMessageBox.StandardButton:
+        questions.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    panel.download_button.click()
+    assert questions and "internet connection" in questions[0] and panel.task is None
+
+
+def test_the_download_box_stays_put_while_a_conversion_runs(qtbot: QtBot, tmp_path: Path) -> None:
+    """The conversion's progress bar and a long message appear without moving the download box."""
+    manager = _manager(qtbot, tmp_path)
+    box = manager.findChild(QGroupBox)
+    qtbot.wait(10)
+    before = box.mapTo(manager, QPoint(0, 0))
+    manager.task_bar.setVisible(True)
+    manager.task_cancel.setVisible(True)
+    manager._tell("Converting: checking the weights of a checkpoint with a rather long name, so it wraps")
+    qtbot.wait(10)
+    assert box.mapTo(manager, QPoint(0, 0)) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
@@ -75,6 +76,19 @@ def test_history_menu_recalls_a_prompt(qtbot: QtBot, studio: Studio) -> None:
     assert studio.window.prompt_editor.prompt_edit.toPlainText() == "an old favourite prompt"
 
 
+def test_ctrl_z_undoes_choosing_a_history_entry(qtbot: QtBot, studio: Studio) -> None:
+    """A prompt recalled from History replaces the typed one; Ctrl+Z in the editor brings the typed one back."""
+    editor = studio.window.prompt_editor
+    studio.window.history.add("an old favourite prompt")
+    qtbot.keyClicks(editor.prompt_edit, "a prompt I was writing")
+    next(a for a in editor.history_button.menu().actions() if a.text() == "an old favourite prompt").trigger()
+    assert studio.state.prompt == "an old favourite prompt"
+    qtbot.waitUntil(editor.prompt_edit.hasFocus)
+    qtbot.keyClick(editor.prompt_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert editor.prompt_edit.toPlainText() == "a prompt I was writing"
+    assert studio.state.prompt == "a prompt I was writing"
+
+
 def test_style_presets_append_and_are_saved(qtbot: QtBot, studio: Studio, tmp_path: Path) -> None:
     """A style adds its phrase once; edited presets are saved and read back."""
     studio.state.prompt = "a fox"
@@ -87,3 +101,16 @@ def test_style_presets_append_and_are_saved(qtbot: QtBot, studio: Studio, tmp_pa
     StylePresets(Preferences(file, tmp_path)).set_presets([StylePreset("Mine", "my look"), StylePreset(" ", "x")])
     assert StylePresets(Preferences(file, tmp_path)).presets == [StylePreset("Mine", "my look")]
     assert append_style("", StylePreset("Mine", "my look")) == "my look"
+
+
+def test_style_names_are_not_clipped_in_the_style_editor(qtbot: QtBot, studio: Studio) -> None:
+    """Every style name fits the editor's list, with no sideways scrolling."""
+    from app.ui.create.style_preset_dialog import StylePresetDialog
+
+    dialog = StylePresetDialog(studio.window.prompt_editor._styles, studio.window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert not dialog.list.horizontalScrollBar().isVisible()
+    widest = max(dialog.list.visualItemRect(dialog.list.item(i)).width() for i in range(dialog.list.count()))
+    assert dialog.list.sizeHintForColumn(0) <= dialog.list.viewport().width() and widest > 0

@@ -40,13 +40,14 @@ def test_before_the_model_is_loaded_the_line_says_when_cost_is_known(line):
 
 
 def test_the_line_names_the_path(line):
-    """Native, direct and refine sizes each say how they are made, and a fitted size names its final pixels."""
+    """Native, direct and refine sizes each say in plain words how they are made, and a resized size its final pixels."""
     state, _, summary = line
     state.memory_profile = FAKE_PROFILE
     _custom(state, 1536, 1536)
-    assert "with compressed attention" in summary.text()
+    assert "Sampled in one pass at 2K (2048×2048), then scaled down and cropped to 1536×1536" in summary.text()
     _custom(state, 3840, 2160)
-    assert "Refine: " in summary.text() and "fitted to 3840×2160" in summary.text()
+    assert "enlarged to" in summary.text() and "redrawn for detail" in summary.text()
+    assert "3840×2160" in summary.text()
 
 
 def test_memory_is_the_core_estimate_in_gib(line):

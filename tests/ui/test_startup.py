@@ -75,3 +75,14 @@ def test_parameters_layout_and_preferences_survive_a_restart(qtbot: QtBot, make_
     assert second.window.generation_panel.steps_spin.value() == 33
     assert second.preferences.theme is Theme.LIGHT
     assert second.window.gallery_dock.isHidden()  # the dock layout came back
+
+
+def test_a_closed_demo_notice_stays_closed_after_a_restart(qtbot: QtBot, make_studio) -> None:
+    """Dismissing the demo notice once is enough: the next launch does not show it again."""
+    first = make_studio()
+    notice = next(b for b in first.window.banners.banners if "demo model" in b.title)
+    notice.dismiss()
+    first.window.close()
+    second = make_studio()
+    qtbot.wait(50)
+    assert not any("demo model" in b.title for b in second.window.banners.banners)

@@ -144,3 +144,32 @@ def test_dock_toggles_in_the_view_menu_show_and_hide_the_panels(qtbot: QtBot, st
     assert window.gallery_dock.isVisible()
     view_menu.aboutToShow.emit()
     assert window.actions_["show_gallery"].isChecked() and window.actions_["show_create"].isChecked()
+
+
+def test_file_dialogs_open_in_the_users_folders_not_the_apps(qtbot: QtBot, studio: Studio, monkeypatch) -> None:
+    """Load settings from image… opens in Pictures (or home), never the working directory the app was started in."""
+    import os
+    from pathlib import Path
+
+    from app.ui.shell import main_window
+
+    asked: list[str] = []
+    monkeypatch.setattr(
+        main_window.QFileDialog, "getOpenFileName", lambda _p, _t, folder, _f: (asked.append(folder), ("", ""))[1]
+    )
+    studio.window.open_import_dialog()
+    assert asked and Path(asked[0]).is_dir() and Path(asked[0]).resolve() != Path(os.getcwd()).resolve()
+
+
+def test_full_screen_shows_the_jobs_progress_over_the_image(qtbot: QtBot, make_studio) -> None:
+    """With the panels hidden (F11), the viewer itself says how far the running job is, and stops when it ends."""
+    from tests.ui.conftest import JOB_TIMEOUT_MS
+    from tests.ui.fakes import fake_factory
+
+    studio = make_studio(fake_factory(step_s=0.05))  # a one-second job: its progress is there to be seen
+    window = studio.window
+    window.actions_["full_screen"].trigger()
+    studio.state.prompt = "full screen poster"
+    window.generate()
+    qtbot.waitUntil(lambda: "/20" in window.viewer.progress_text, timeout=JOB_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.viewer.progress_text == "", timeout=JOB_TIMEOUT_MS)

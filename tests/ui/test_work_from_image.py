@@ -117,7 +117,7 @@ def test_inpaint_sends_the_mask_painted_with_the_mouse(qtbot: QtBot, recorded: t
     assert flow.painter.active and flow.mask_toolbar.isVisible()
     assert not studio.window.side_panel.aspect_presets.isVisible()  # the size follows the source
     qtbot.mouseClick(studio.window.generation_panel.generate_button, LEFT)
-    assert any("the mask is empty" in banner.details for banner in studio.window.banners.banners)
+    assert any("the mask is empty" in banner.message for banner in studio.window.banners.banners)
     flow.painter.brush_size = 60
     _paint(qtbot, studio, [(400, 300), (500, 350), (600, 400)])
     flow.mask_toolbar.feather_spin.setValue(12)

@@ -25,6 +25,7 @@ from app.ui.create.state import GenerationSettings, SizeMode
 from app.ui.widgets.icons import icon
 
 _COLUMNS = 6
+_TYPABLE_SIDE = 99999
 _KIND_TITLES = {
     PresetKind.WALLPAPER: "Wallpapers",
     PresetKind.PHONE: "Phones",
@@ -42,10 +43,11 @@ class RatioButton(QAbstractButton):
         self.setCheckable(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        label = preset.name.replace("A portrait", "A ▯").replace("A landscape", "A ▭")
+        label = preset.name.replace("A portrait", "A port.").replace("A landscape", "A land.")
         self.setText(label)
         self.setAccessibleName(f"Aspect ratio {preset.name}")
-        self.setToolTip(f"{preset.name} — width : height = {preset.ratio_w:.3g} : {preset.ratio_h:.3g}")
+        series = " (the shape of A4, A3 and every A paper size)" if preset.name.startswith("A ") else ""
+        self.setToolTip(f"{preset.name}{series} — width : height = {preset.ratio_w:.3g} : {preset.ratio_h:.3g}")
 
     def sizeHint(self) -> QSize:
         """Compact tiles, six to a row in the side panel."""
@@ -90,6 +92,7 @@ def _segment(text: str, tip: str) -> QToolButton:
     button.setToolTip(tip)
     button.setAccessibleName(tip)
     button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    button.setProperty("role", "segment")  # the chosen one is drawn in the accent colour (studio.qss)
     return button
 
 
@@ -168,7 +171,16 @@ class AspectPresets(QWidget):
             for preset in (p for p in EXACT_PRESETS if p.kind is kind):
                 self.exact_combo.addItem(preset.name, preset.name)
         self.exact_combo.currentIndexChanged.connect(self._on_exact_chosen)
-        return self.exact_combo
+        hint = QLabel("Exact pixels for screens and phones; print sizes write 300 DPI into the file.")
+        hint.setProperty("role", "hint")
+        hint.setWordWrap(True)
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.exact_combo)  # at the top, its own height, not stretched to the aspect grid's
+        column.addWidget(hint)
+        column.addStretch(1)
+        return page
 
     def _custom_page(self) -> QWidget:
         page = QWidget()
@@ -192,12 +204,13 @@ class AspectPresets(QWidget):
 
     def _pixel_spin(self, name: str, value: int) -> QSpinBox:
         spin = QSpinBox()
-        spin.setRange(MIN_SIDE, MAX_SIDE)
+        # Wider than the valid range, so 99999 or 17 stay as typed and the size line says why they cannot be made.
+        spin.setRange(0, _TYPABLE_SIDE)
         spin.setSingleStep(64)
         spin.setSuffix(" px")
         spin.setValue(value)
         spin.setAccessibleName(name)
-        spin.setToolTip(f"{name} ({MIN_SIDE}–{MAX_SIDE})")
+        spin.setToolTip(f"{name}, {MIN_SIDE} to {MAX_SIDE}")
         spin.setKeyboardTracking(False)
         return spin
 

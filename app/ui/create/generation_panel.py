@@ -31,14 +31,14 @@ from app.ui.widgets.icons import icon
 
 _SEED_MODES = ((SeedMode.RANDOM, "Random"), (SeedMode.FIXED, "Fixed"), (SeedMode.REUSE_LAST, "Reuse last"))
 _KV_MODES = (
-    (KVCompressionMode.AUTO, "Auto"),
-    (KVCompressionMode.ON, "On"),
-    (KVCompressionMode.OFF, "Off"),
+    (KVCompressionMode.AUTO, "Auto (large sizes only)"),
+    (KVCompressionMode.ON, "Always"),
+    (KVCompressionMode.OFF, "Never"),
 )
 _HIGH_RES = (
     (HighResMethod.AUTO, "Auto"),
-    (HighResMethod.DIRECT, "Direct"),
-    (HighResMethod.REFINE, "Refine"),
+    (HighResMethod.DIRECT, "In one pass"),
+    (HighResMethod.REFINE, "Small, then redrawn larger"),
 )
 
 
@@ -119,20 +119,24 @@ class GenerationPanel(QWidget):
         state.batch_count_changed.connect(self.batch_spin.setValue)
 
         self.kv_combo = labelled_combo(
-            _KV_MODES, "KV compression", "Compress attention keys/values 2×2: faster at 2K–4K (Auto: above native size)"
+            _KV_MODES,
+            "KV compression",
+            "Attention speed-up (KV compression): 2K–4K images are made about a third faster with a little less fine "
+            "detail; at the model's own size it would be slower, so Auto uses it only above it",
         )
         _bind_combo(self.kv_combo, state, "kv_compression")
         self.high_res_combo = labelled_combo(
             _HIGH_RES,
             "High-resolution method",
-            "How sizes above native are made; Refine: a native pass, upscaled and refined",
+            "Sizes above the model's own resolution: in one pass at full size, or made small, enlarged and redrawn "
+            "for detail (refine). Auto: one pass up to 2×, redrawn beyond",
         )
         _bind_combo(self.high_res_combo, state, "high_res")
 
         self.refine_slider = QSlider(Qt.Orientation.Horizontal)
         self.refine_slider.setRange(5, 100)
         self.refine_slider.setAccessibleName("Refine strength")
-        self.refine_slider.setToolTip("How much the refine pass may change the upscaled image (for 4K)")
+        self.refine_slider.setToolTip("How much the redraw may change the enlarged image (above 2× the model's size)")
         self.refine_value = QLabel()
         self.refine_slider.valueChanged.connect(lambda value: setattr(state, "refine_strength", value / 100))
         state.refine_strength_changed.connect(self._show_refine)
@@ -149,9 +153,9 @@ class GenerationPanel(QWidget):
         form.addRow("Guidance", self.guidance_spin)
         form.addRow("Seed", seed_row)
         form.addRow("Batch", self.batch_spin)
-        form.addRow("KV compression", self.kv_combo)
-        form.addRow("Above native", self.high_res_combo)
-        form.addRow("Refine", refine_row)
+        form.addRow("Speed-up", self.kv_combo)
+        form.addRow("Large sizes", self.high_res_combo)
+        form.addRow("Redraw", refine_row)
 
         self.generate_button = QPushButton(icon("generate", "#ffffff"), "Generate")
         self.generate_button.setObjectName("generateButton")
@@ -222,7 +226,7 @@ class GenerationPanel(QWidget):
             refining = False
         self.refine_slider.setEnabled(refining)
         self.refine_slider.setToolTip(
-            "How much the refine pass may change the upscaled image"
+            "How much the redraw may change the enlarged image"
             if refining
-            else "Used only when a size is made by refining (above 2× the model's resolution)"
+            else "Used only when a size is made small and redrawn larger (above 2× the model's resolution)"
         )

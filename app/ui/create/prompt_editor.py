@@ -51,8 +51,11 @@ def _bind_text(edit: QPlainTextEdit, get: Callable[[], str], set_: Callable[[str
 
     def on_state(value: str) -> None:
         if edit.toPlainText() != value:
-            edit.setPlainText(value)
-            edit.moveCursor(edit.textCursor().MoveOperation.End)
+            # An edit through the cursor, not setPlainText: a recalled prompt or added style is one Ctrl+Z away.
+            cursor = edit.textCursor()
+            cursor.select(cursor.SelectionType.Document)
+            cursor.insertText(value)
+            edit.setTextCursor(cursor)
 
     changed.connect(on_state)
 

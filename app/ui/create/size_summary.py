@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.core.errors import InvalidRequestError
@@ -12,6 +13,8 @@ from app.ui.create.state import GenerationSettings
 from app.ui.settings.preferences import Preferences
 from app.ui.widgets.theme import current_colors
 
+_RESERVED_LINES = 6
+
 
 def describe_path(plan: SizePlan) -> str:
     """How a plan reaches its size, in a designer's words."""
@@ -19,11 +22,19 @@ def describe_path(plan: SizePlan) -> str:
     if plan.path is GenerationPath.NATIVE:
         how = f"Sampled directly at {plan.tier.label} ({sampled})"
     elif plan.path is GenerationPath.DIRECT:
-        how = f"Direct at {plan.tier.label} ({sampled}) with compressed attention"
+        how = f"Sampled in one pass at {plan.tier.label} ({sampled})"
     else:
-        how = f"Refine: {plan.base_width}×{plan.base_height}, upscaled to {sampled} and refined"
+        how = f"Made at {plan.base_width}×{plan.base_height}, enlarged to {sampled} and redrawn for detail"
     if plan.needs_resize:
-        how += f", then fitted to {plan.target_width}×{plan.target_height}"
+        target = f"{plan.target_width}×{plan.target_height}"
+        # The same cover-then-centre-crop as the engine's resize (app/engine/images.py).
+        scale = max(plan.target_width / plan.width, plan.target_height / plan.height)
+        if scale > 1.0:
+            how += f", then enlarged {scale:.1f}× to {target} (enlarging adds no detail)"
+        elif scale == 1.0:
+            how += f", then its edges cropped to {target}"
+        else:
+            how += f", then scaled down and cropped to {target}"
     return how
 
 
@@ -37,6 +48,10 @@ class SizeSummary(QLabel):
         self.setWordWrap(True)
         self.setAccessibleName("Final image size")
         self._state, self._preferences = state, preferences
+        # Room for the longest summary (six wrapped lines), so the controls below never jump as it changes.
+        self.setText("<br>".join("x" * _RESERVED_LINES))
+        self.setMinimumHeight(self.sizeHint().height())
+        self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         for signal in (
             state.size_changed,
             state.steps_changed,

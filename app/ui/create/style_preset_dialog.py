@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 from app.core.styles import DEFAULT_STYLES, StylePreset
 from app.ui.create.style_presets import StylePresets
 
+_LIST_PADDING = 24  # room for a vertical scroll bar and the item margins
+
 
 class StylePresetDialog(QDialog):
     """A list on the left, name and text on the right; Save writes the presets file."""
@@ -65,6 +67,9 @@ class StylePresetDialog(QDialog):
         layout.addLayout(body, 1)
         layout.addLayout(row)
         self._fill()
+        # Wide enough for the longest name (no clipped names, no sideways scrolling).
+        self.list.setMinimumWidth(self.list.sizeHintForColumn(0) + 2 * self.list.frameWidth() + _LIST_PADDING)
+        self.resize(max(self.width(), self.list.minimumWidth() * 3), self.height())
 
     def accept(self) -> None:
         """Save the edited presets (saying so when the file could not be written)."""

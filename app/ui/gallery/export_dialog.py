@@ -22,6 +22,7 @@ from app.store.export import DEFAULT_TEMPLATE, TEMPLATE_FIELDS
 from app.ui.widgets.combo import labelled_combo
 
 _FORMATS = (("png", "PNG (lossless)"), ("jpeg", "JPEG"), ("webp", "WebP"))
+_MIN_WIDTH = 620  # wide enough for a typical destination path to show whole
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,12 @@ class ExportOptions:
 class ExportDialog(QDialog):
     """Asks how and where to export; `options()` reads the answer."""
 
-    def __init__(self, count: int, folder: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, count: int, folder: Path, parent: QWidget | None = None, previous: ExportOptions | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Export {count} image{'s' if count != 1 else ''}")
+        self.setMinimumWidth(_MIN_WIDTH)
         self.format_combo = labelled_combo(_FORMATS, "Format")
         self.quality_spin = QSpinBox()
         self.quality_spin.setRange(1, 100)
@@ -51,10 +55,14 @@ class ExportDialog(QDialog):
             lambda: self.quality_spin.setEnabled(self.format_combo.currentData() != "png")
         )
         self.quality_spin.setEnabled(False)
+        if previous is not None:  # the last export's choices, so a second export is one click
+            self.format_combo.setCurrentIndex(max(0, self.format_combo.findData(previous.fmt)))
+            self.quality_spin.setValue(previous.quality)
         self.metadata_check = QCheckBox("Include prompt and settings")
         self.metadata_check.setChecked(True)
         self.metadata_check.setToolTip("Off writes pixels only, e.g. for clients")
-        self.name_edit = QLineEdit(DEFAULT_TEMPLATE)
+        self.metadata_check.setChecked(previous is None or not previous.strip_metadata)
+        self.name_edit = QLineEdit(previous.name_template if previous is not None else DEFAULT_TEMPLATE)
         self.name_edit.setAccessibleName("File name template")
         self.name_edit.setToolTip("Fields: " + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS))
         self.folder_edit = QLineEdit(str(folder))

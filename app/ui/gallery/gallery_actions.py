@@ -10,6 +10,7 @@ from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from app.core.errors import StudioError
+from app.core.wording import counted
 from app.store.export import export_image
 from app.store.items import DeleteTicket, GalleryItem
 from app.ui.gallery.export_dialog import ExportDialog, ExportOptions
@@ -25,6 +26,7 @@ class GalleryActions(QObject):
     message = Signal(str)
     failed = Signal(str, str)  # message, details
     deleted = Signal(int)  # how many; undo_delete() brings them back
+    restored = Signal()  # the last deletion was undone; its offer to undo is spent
 
     def __init__(self, model: GalleryModel, window: QWidget, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +34,7 @@ class GalleryActions(QObject):
         self._window = window
         self._last_ticket: DeleteTicket | None = None
         self.export_folder = Path.home()
+        self.last_export: ExportOptions | None = None  # the dialog opens with these choices again
 
     def copy_image(self, item: GalleryItem) -> None:
         """Put the image (and its file) on the clipboard."""
@@ -52,10 +55,11 @@ class GalleryActions(QObject):
     def export(self, items: list[GalleryItem], options: ExportOptions | None = None) -> None:
         """Ask how to export (unless options are given), then export in the background."""
         if options is None:
-            dialog = ExportDialog(len(items), self.export_folder, self._window)
+            dialog = ExportDialog(len(items), self.export_folder, self._window, self.last_export)
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return
             options = dialog.options()
+            self.last_export = options
         self.export_folder = options.folder
 
         def work() -> list[Path]:
@@ -73,7 +77,7 @@ class GalleryActions(QObject):
                 for item in items
             ]
 
-        self.message.emit(f"Exporting {len(items)} image(s)…")
+        self.message.emit(f"Exporting {counted(len(items), 'image')}…")
         run_in_background(work, self._on_exported, self._on_export_failed, context=self)
 
     def set_favourite(self, items: list[GalleryItem], favourite: bool) -> None:
@@ -109,11 +113,12 @@ class GalleryActions(QObject):
             self.failed.emit("Could not restore the deleted images.", str(error))
             return
         self._model.refresh()
-        self.message.emit(f"Restored {len(ticket.ids)} image(s)")
+        self.restored.emit()
+        self.message.emit(f"Restored {counted(len(ticket.ids), 'image')}")
 
     def _on_exported(self, paths: list[Path]) -> None:
         folder = paths[0].parent if paths else self.export_folder
-        self.message.emit(f"Exported {len(paths)} image(s) to {folder}")
+        self.message.emit(f"Exported {counted(len(paths), 'image')} to {folder}")
 
     def _on_export_failed(self, error: Exception) -> None:
         log.warning("export failed: %s", error)

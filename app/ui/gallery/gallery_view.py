@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal, SignalInstance
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -18,29 +16,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.wording import counted
 from app.store.items import GalleryItem
 from app.ui.gallery.gallery_delegate import CELL, GalleryDelegate
 from app.ui.gallery.gallery_model import ITEM_ROLE, GalleryModel
 from app.ui.gallery.lineage import lineage_of
+from app.ui.widgets.drops import dropped_images
 from app.ui.widgets.icons import icon
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
 _SEARCH_DELAY_MS = 250
-
-
-def dropped_images(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> list[Path]:
-    """Local image files carried by a drag."""
-    mime = event.mimeData()
-    if not mime.hasUrls():
-        return []
-    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-    return [path for path in paths if path.suffix.lower() in IMAGE_SUFFIXES]
 
 
 class GalleryListView(QListView):
     """The grid; drags out files and accepts image files dropped from elsewhere."""
 
     files_dropped = Signal(list)
+    current_clicked = Signal(QModelIndex)  # a plain click on the item that was already current
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """Clicking the current item again shows it again (after a live preview replaced it in the viewer)."""
+        before = self.currentIndex()
+        super().mousePressEvent(event)
+        index = self.indexAt(event.position().toPoint())
+        plain = event.modifiers() == Qt.KeyboardModifier.NoModifier
+        if plain and event.button() == Qt.MouseButton.LeftButton and index.isValid() and index == before:
+            self.current_clicked.emit(index)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept outside image files; our own drags are not drops."""
@@ -86,11 +86,11 @@ class GalleryView(QWidget):
         self.model = model
         self.search = QLineEdit()
         self.search.setObjectName("gallerySearch")
-        self.search.setPlaceholderText("Search prompts…")
+        self.search.setPlaceholderText("Search prompts or a seed…")
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition).setToolTip("Search")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search the gallery")
-        self.search.setToolTip("Search prompts (Ctrl+F)")
+        self.search.setToolTip("Search prompts, or type a seed (Ctrl+F)")
         self._search_timer = QTimer(self, singleShot=True, interval=_SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._apply_filter)
         self.search.textChanged.connect(self._search_timer.start)
@@ -127,6 +127,7 @@ class GalleryView(QWidget):
         self.view.customContextMenuRequested.connect(self._show_menu)
         self.view.files_dropped.connect(self.files_dropped)
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.view.current_clicked.connect(lambda index: self.item_selected.emit(index.data(ITEM_ROLE)))
         QShortcut(QKeySequence.StandardKey.Delete, self.view, lambda: self._emit_selected(self.delete_requested))
         QShortcut(QKeySequence.StandardKey.Copy, self.view, self._copy_current)
 
@@ -238,10 +239,14 @@ class GalleryView(QWidget):
         menu.addSeparator()
         menu.addAction(icon("copy"), "Copy image\tCtrl+C", lambda: self.copy_requested.emit(item))
         menu.addAction(icon("folder"), "Open file location", lambda: self.open_location_requested.emit(item))
-        menu.addAction(icon("export"), f"Export {len(items)} image(s)…", lambda: self.export_requested.emit(items))
+        menu.addAction(
+            icon("export"), f"Export {counted(len(items), 'image')}…", lambda: self.export_requested.emit(items)
+        )
         favourite = not all(i.favourite for i in items)
         star_text = "Add to favourites" if favourite else "Remove from favourites"
         menu.addAction(icon("star"), star_text, lambda: self.favourite_requested.emit(items, favourite))
         menu.addSeparator()
-        menu.addAction(icon("trash"), f"Delete {len(items)} image(s)\tDel", lambda: self.delete_requested.emit(items))
+        menu.addAction(
+            icon("trash"), f"Delete {counted(len(items), 'image')}\tDel", lambda: self.delete_requested.emit(items)
+        )
         menu.popup(self.view.viewport().mapToGlobal(position))

@@ -9,7 +9,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.downloads import DEFAULT_REPO, DownloadCancelledError, DownloadError, DownloadProgress
 from app.core.estimates import format_bytes
@@ -54,6 +63,7 @@ class DownloadPanel(QWidget):
         self.status = QLabel("Nothing is downloaded unless you ask. Models go to the Hugging Face cache.")
         self.status.setProperty("role", "hint")
         self.status.setWordWrap(True)
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing())  # a longer message moves nothing
         row = QHBoxLayout()
         row.addWidget(self.repo_edit, 1)
         row.addWidget(self.download_button)
@@ -75,10 +85,23 @@ class DownloadPanel(QWidget):
         if "/" not in repo:
             self._fail(f"{repo!r} is not a repository id; use owner/name, e.g. {DEFAULT_REPO}")
             return
+        if not self.confirm(repo):
+            return
         self._cancel = threading.Event()
         self._paused = False
         self._set_running(True)
         self.task = start_task(self._run(repo))
+
+    def confirm(self, repo: str) -> bool:
+        """Ask before touching the network, as the README promises (tests replace this)."""
+        cache = self.cache_dir or "the Hugging Face cache"
+        answer = QMessageBox.question(
+            self,
+            "Download a model",
+            f"Download {repo} from the Hugging Face Hub?\n\nThis needs an internet connection and several GB "
+            f"of disk space; the files go to {cache}. You can pause and resume.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def pause(self) -> None:
         """Stop, keeping the partial files so the next Download resumes."""

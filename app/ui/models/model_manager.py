@@ -35,6 +35,7 @@ from app.core.model_info import ModelInfo, ModelSource
 from app.ui.models.download_panel import DownloadPanel
 from app.ui.models.model_conversion import ModelConversion, resolution_from_name
 from app.ui.widgets.icons import icon
+from app.ui.widgets.start_folders import downloads_folder
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ _SOURCES = {
     ModelSource.SERVER: "Server",
 }
 _COLUMNS = ("Model", "Kind", "Native", "Size", "KV weights", "Location")
-_RESOLUTIONS = ("From the file name", "256", "512", "1024", "2048")
+_RESOLUTIONS = ("256", "512", "1024", "2048")
+_DEFAULT_RESOLUTION = "1024"
+_MODEL_DESCRIPTIONS = ("model_index.json", "config.json")  # what the CLI also asks of a model folder
 
 
 class ModelCatalog(Protocol):
@@ -140,8 +143,13 @@ class ModelManager(QDialog):
         self.task_label = QLabel()
         self.task_label.setProperty("role", "hint")
         self.task_label.setWordWrap(True)
+        self.task_label.setMinimumHeight(2 * self.task_label.fontMetrics().lineSpacing())
         self.task_cancel = QPushButton(icon("stop"), "Cancel conversion")
         self.task_cancel.setVisible(False)
+        for hidden in (self.task_bar, self.task_cancel):  # their room is kept, so nothing below them moves
+            policy = hidden.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            hidden.setSizePolicy(policy)
         self.task_cancel.clicked.connect(lambda: self.conversion.cancel() if self.conversion else None)
         task_row = QHBoxLayout()
         task_row.addWidget(self.task_bar, 1)
@@ -201,7 +209,7 @@ class ModelManager(QDialog):
             ):
                 self.base_combo.addItem(info.name, selection_for(info, active)[0])
         if not self._models:
-            self.task_label.setText("No models found; the demo model is missing from this installation.")
+            self._tell("No models found; the demo model is missing from this installation.", error=True)
 
     def use_selected(self) -> None:
         """Make the selected model the active one."""
@@ -215,6 +223,9 @@ class ModelManager(QDialog):
 
     def add_folder(self, folder: Path) -> None:
         """Link a model folder into the user's models folder so it is listed from now on."""
+        if not any((folder / name).is_file() for name in _MODEL_DESCRIPTIONS):
+            self._tell(f"{folder} is not a model folder (it has no {' or '.join(_MODEL_DESCRIPTIONS)})", error=True)
+            return
         self._models_folder.mkdir(parents=True, exist_ok=True)
         link = self._models_folder / folder.name
         try:
@@ -222,11 +233,12 @@ class ModelManager(QDialog):
                 raise FileExistsError(f"{link} already exists; rename the folder or remove the old one")
             os.symlink(folder, link, target_is_directory=True)
         except OSError as error:
-            self.task_label.setText(
-                f"Could not add {folder}: {error}. You can also copy the folder into {self._models_folder}."
+            self._tell(
+                f"Could not add {folder}: {error}. You can also copy the folder into {self._models_folder}.",
+                error=True,
             )
             return
-        self.task_label.setText(f"Added {folder.name}.")
+        self._tell(f"Added {folder.name}.")
         self.refresh()
 
     def convert_checkpoint(self, src: Path, resolution: int | None) -> ModelConversion:
@@ -243,42 +255,54 @@ class ModelManager(QDialog):
         return conversion
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a model folder")
+        folder = QFileDialog.getExistingDirectory(self, "Add a model folder", downloads_folder())
         if folder:
             self.add_folder(Path(folder))
 
     def _choose_checkpoint(self) -> None:
         file, _ = QFileDialog.getOpenFileName(
-            self, "Add a PixArt checkpoint", "", "PixArt checkpoints (*.pth *.pt *.safetensors)"
+            self, "Add a PixArt checkpoint", downloads_folder(), "PixArt checkpoints (*.pth *.pt *.safetensors)"
         )
         if not file:
             return
         src = Path(file)
-        guess = resolution_from_name(src)
-        default = _RESOLUTIONS.index(str(guess)) if guess and str(guess) in _RESOLUTIONS else 0
+        resolution = self.ask_resolution(src)
+        if resolution is not None:
+            self.convert_checkpoint(src, resolution)
+
+    def ask_resolution(self, src: Path) -> int | None:
+        """The training resolution, asked here (preset from the file name when it says one); None if cancelled."""
+        guess = str(resolution_from_name(src) or "")
+        default = _RESOLUTIONS.index(guess if guess in _RESOLUTIONS else _DEFAULT_RESOLUTION)
+        said = "its name says" if guess in _RESOLUTIONS else "its name does not say; PixArt-Σ's main model is 1024"
         choice, accepted = QInputDialog.getItem(
-            self, "Training resolution", "The checkpoint was trained at:", _RESOLUTIONS, default, False
+            self, "Training resolution", f"{src.name} was trained at ({said}):", _RESOLUTIONS, default, False
         )
-        if accepted:
-            self.convert_checkpoint(src, None if choice == _RESOLUTIONS[0] else int(choice))
+        return int(choice) if accepted else None
 
     def _on_conversion_progress(self, fraction: float, stage: str) -> None:
         self.task_bar.setValue(round(fraction * 1000))
-        self.task_label.setText(f"Converting: {stage}")
+        self._tell(f"Converting: {stage}")
 
     def _on_conversion_finished(self, dest: str) -> None:
-        self._end_conversion(f"Converted to {dest}. Select it and press “Use selected model”.")
+        self._end_conversion(f"Converted to {dest}. Select it and press “Use selected model”.", error=False)
         self.refresh()
 
     def _on_conversion_failed(self, message: str, output: str) -> None:
         log.warning("conversion failed: %s\n%s", message, output)
-        self._end_conversion(message)
+        self._end_conversion(message, error=message != "Conversion cancelled.")
 
-    def _end_conversion(self, text: str) -> None:
+    def _end_conversion(self, text: str, error: bool) -> None:
         self.task_cancel.setVisible(False)
         self.task_bar.setVisible(False)
-        self.task_label.setText(text)
+        self._tell(text, error)
         self.conversion = None
+
+    def _tell(self, text: str, error: bool = False) -> None:
+        """The line under the table; errors in red, like the download box's."""
+        self.task_label.setText(text)
+        self.task_label.setProperty("level", "danger" if error else "")
+        self.task_label.style().polish(self.task_label)
 
     def done(self, result: int) -> None:
         """Closing the dialog stops a running conversion and download."""

@@ -128,6 +128,15 @@ class Preferences(QObject):
         self.server_changed.emit(self.render_on_server, url)
 
     @property
+    def demo_notice_dismissed(self) -> bool:
+        """Whether the user closed the demo model's notice (it is not shown again)."""
+        return self._values.demo_notice_dismissed
+
+    @demo_notice_dismissed.setter
+    def demo_notice_dismissed(self, value: bool) -> None:
+        self._update(demo_notice_dismissed=bool(value))
+
+    @property
     def window_geometry(self) -> QByteArray:
         """The main window's saved geometry (empty before the first save)."""
         return QByteArray.fromBase64(self._values.window_geometry.encode("ascii"))

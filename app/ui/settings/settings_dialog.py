@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -20,37 +21,51 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.engine_options import DeviceChoice, EngineOptions, Precision, TextEncoderPlacement, VaeTiling
+from app.engine.device_probe import device_availability
 from app.ui.settings.preferences import Preferences
 from app.ui.settings.server_settings import EngineLocationSettings
 from app.ui.widgets.combo import labelled_combo
 from app.ui.widgets.theme import Theme
 
-_LABELS: dict[Enum, str] = {
-    DeviceChoice.AUTO: "Automatic (CUDA, then Apple GPU, then CPU)",
-    DeviceChoice.CUDA: "NVIDIA GPU (CUDA)",
-    DeviceChoice.MPS: "Apple GPU (MPS)",
-    DeviceChoice.CPU: "CPU (slow)",
-    Precision.AUTO: "Automatic (bf16 where supported)",
-    Precision.FP32: "fp32 (most exact, 2× memory)",
-    Precision.FP16: "fp16",
-    Precision.BF16: "bf16",
-    TextEncoderPlacement.AUTO: "Automatic (by free memory)",
-    TextEncoderPlacement.DEVICE: "With the model on the GPU",
-    TextEncoderPlacement.CPU: "CPU (saves ~10 GB of GPU memory)",
-    TextEncoderPlacement.INT8: "8-bit on the GPU",
-    VaeTiling.AUTO: "Automatic (large images, or after running out of memory)",
-    VaeTiling.ON: "Always",
-    VaeTiling.OFF: "Never",
-    Theme.DARK: "Dark",
-    Theme.LIGHT: "Light",
-    Theme.SYSTEM: "Follow the system",
+# Keyed by (enum type, member): the str-valued enums' AUTO/CPU members compare equal across types.
+_LABELS: dict[tuple[type[Enum], Enum], str] = {
+    (DeviceChoice, DeviceChoice.AUTO): "Automatic (CUDA, then Apple GPU, then CPU)",
+    (DeviceChoice, DeviceChoice.CUDA): "NVIDIA GPU (CUDA)",
+    (DeviceChoice, DeviceChoice.MPS): "Apple GPU (MPS)",
+    (DeviceChoice, DeviceChoice.CPU): "CPU (slow)",
+    (Precision, Precision.AUTO): "Automatic (bf16 where supported)",
+    (Precision, Precision.FP32): "fp32 (most exact, 2× memory)",
+    (Precision, Precision.FP16): "fp16",
+    (Precision, Precision.BF16): "bf16",
+    (TextEncoderPlacement, TextEncoderPlacement.AUTO): "Automatic (by free memory)",
+    (TextEncoderPlacement, TextEncoderPlacement.DEVICE): "With the model on the GPU",
+    (TextEncoderPlacement, TextEncoderPlacement.CPU): "CPU (saves ~10 GB of GPU memory)",
+    (TextEncoderPlacement, TextEncoderPlacement.INT8): "8-bit on the GPU",
+    (VaeTiling, VaeTiling.AUTO): "Automatic (large images, or after running out of memory)",
+    (VaeTiling, VaeTiling.ON): "Always",
+    (VaeTiling, VaeTiling.OFF): "Never",
+    (Theme, Theme.DARK): "Dark",
+    (Theme, Theme.LIGHT): "Light",
+    (Theme, Theme.SYSTEM): "Follow the system",
 }
 
 
 def _enum_combo(values: type[Enum], current: Enum, name: str, tip: str) -> QComboBox:
-    combo = labelled_combo(((value, _LABELS.get(value, str(value.value))) for value in values), name, tip)
+    combo = labelled_combo(((value, _LABELS.get((values, value), str(value.value))) for value in values), name, tip)
     combo.setCurrentIndex(combo.findData(current))
     return combo
+
+
+def _grey_out_absent_devices(combo: QComboBox) -> None:
+    """Devices this machine lacks stay listed, greyed, with the reason (the saved choice may still be one)."""
+    model = combo.model()
+    assert isinstance(model, QStandardItemModel)
+    for device, reason in device_availability().items():
+        if reason:
+            item = model.item(combo.findData(device))
+            item.setEnabled(False)
+            item.setText(f"{item.text()} — {reason}")
+            item.setToolTip(f"Not available on this machine: {reason}")
 
 
 class SettingsDialog(QDialog):
@@ -63,6 +78,7 @@ class SettingsDialog(QDialog):
         self._preferences = preferences
         options = preferences.engine_options
         self.device = _enum_combo(DeviceChoice, options.device, "Device", "Where sampling runs")
+        _grey_out_absent_devices(self.device)
         self.precision = _enum_combo(Precision, options.precision, "Precision", "Number format of the model")
         self.text_encoder = _enum_combo(
             TextEncoderPlacement, options.text_encoder, "Text encoder placement", "Where the T5 text encoder runs"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -38,6 +38,8 @@ class Banner(QFrame):
         actions: tuple[tuple[str, Callable[[], object]], ...] = (),  # what a callback returns is ignored
         parent: QWidget | None = None,
         rich_message: bool = False,
+        key: str = "",
+        timeout_ms: int = 0,
     ) -> None:
         super().__init__(parent)
         if level not in _LEVEL_ICONS:
@@ -49,6 +51,9 @@ class Banner(QFrame):
         self.title = title
         self.message = message
         self.details = details
+        self.key = key  # a newer banner with the same key replaces this one (the last deletion's Undo, say)
+        if timeout_ms:
+            QTimer.singleShot(timeout_ms, self, self.dismiss)  # news of a finished action goes by itself
 
         colors = current_colors()
         tint = {"info": colors.accent, "warning": colors.warning, "error": colors.danger}[level]
@@ -67,11 +72,13 @@ class Banner(QFrame):
         row.setSpacing(10)
         row.addWidget(symbol)
         row.addWidget(text, 1)
+        # Actions go on a row under a message, so the text keeps the banner's width in a narrow viewer.
+        action_row = QHBoxLayout() if message else row
         for label, callback in actions:
             button = QPushButton(label)
             button.setAccessibleName(label)
             button.clicked.connect(callback)
-            row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+            action_row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
         self.details_edit: QPlainTextEdit | None = None
         if details:
             toggle = QPushButton("Details")
@@ -99,8 +106,22 @@ class Banner(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 8, 8)
         layout.addLayout(row)
+        if action_row is not row:
+            action_row.insertSpacing(0, 30)  # under the text, past the icon
+            action_row.addStretch(1)
+            layout.addLayout(action_row)
         if self.details_edit is not None:
             layout.addWidget(self.details_edit)
+
+    def same_as(self, other: Banner) -> bool:
+        """True when both say the same thing or share a key (a repeat replaces the banner instead of stacking)."""
+        if self.key and self.key == other.key:
+            return True
+        return (self.property("level"), self.title, self.message) == (
+            other.property("level"),
+            other.title,
+            other.message,
+        )
 
     def copy_details(self) -> None:
         """Put the title, message and details on the clipboard."""
@@ -127,7 +148,9 @@ class BannerArea(QWidget):
         self.setVisible(False)
 
     def show_banner(self, banner: Banner) -> Banner:
-        """Add a banner at the top, dropping the oldest beyond the limit."""
+        """Add a banner at the top, replacing one that says the same, dropping the oldest beyond the limit."""
+        for shown in [b for b in self.banners if b.same_as(banner)]:
+            shown.dismiss()
         self.banners.insert(0, banner)
         self._layout.insertWidget(0, banner)
         banner.dismissed.connect(lambda: self._forget(banner))

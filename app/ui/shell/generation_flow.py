@@ -34,6 +34,8 @@ class GenerationFlow(QObject):
     image_ready = Signal(object, object)  # QImage, GalleryItem (None when saving failed)
     preview_ready = Signal(object)  # QImage
     failed = Signal(str, str)  # message, details
+    invalid_settings = Signal(str)  # why the controls cannot make a request
+    load_failed = Signal(str)  # why the model could not be loaded (shown once, not again for the job it stopped)
     message = Signal(str)
 
     def __init__(
@@ -56,6 +58,7 @@ class GenerationFlow(QObject):
         # Per running job: when its current image started sampling and when it began decoding (monotonic seconds).
         self._image_started: dict[int, float] = {}
         self._decoding_since: dict[int, float] = {}
+        self._load_failure = ""  # the model-load failure already shown, so its failed job says nothing more
         controller.job_started.connect(self._on_started)
         controller.progress.connect(self._on_progress)
         controller.result_ready.connect(self._on_result)
@@ -70,7 +73,7 @@ class GenerationFlow(QObject):
         try:
             request = self._state.build_request(self._controller.model)
         except InvalidRequestError as error:
-            self.failed.emit("These settings cannot make an image.", str(error))
+            self.invalid_settings.emit(str(error))
             return None
         if not request.has_prompt:
             self.message.emit("No prompt: the model will draw whatever it likes.")
@@ -173,6 +176,9 @@ class GenerationFlow(QObject):
 
     def _on_failed(self, job_id: int, message: str, details: str) -> None:
         self._forget(job_id)
+        if message == self._load_failure:
+            self._load_failure = ""
+            return  # the job failed because the model did not load, which load_failed already said
         self.failed.emit(message, details)
 
     def _on_model_status(self, status: ModelStatus) -> None:
@@ -182,4 +188,5 @@ class GenerationFlow(QObject):
             self._state.memory_profile = status.memory_profile
             self._state.use_model_guidance(status.guidance_scale)
         elif status.state is ModelState.FAILED:
-            self.failed.emit("The model could not be loaded.", status.message)
+            self._load_failure = status.message
+            self.load_failed.emit(status.message)

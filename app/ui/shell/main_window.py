@@ -11,7 +11,9 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QImage, QImageReader
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
+from app.core.errors import InvalidRequestError
 from app.core.paths import AppPaths
+from app.core.wording import counted
 from app.engine.jobs import ModelState, ModelStatus
 from app.store.gallery import Gallery
 from app.store.items import GalleryItem
@@ -23,7 +25,7 @@ from app.ui.create.style_preset_dialog import StylePresetDialog
 from app.ui.create.style_presets import StylePresets
 from app.ui.gallery.gallery_actions import GalleryActions
 from app.ui.gallery.gallery_model import GalleryModel
-from app.ui.gallery.gallery_view import GalleryView, dropped_images
+from app.ui.gallery.gallery_view import GalleryView
 from app.ui.gallery.lineage import lineage_of
 from app.ui.models.model_manager import ModelManager
 from app.ui.settings.preferences import Preferences
@@ -41,12 +43,15 @@ from app.ui.shell.status_bar import StudioStatusBar
 from app.ui.shell.window_actions import Command, ToolbarSide, WindowActions
 from app.ui.viewer.image_viewer import ImageViewer
 from app.ui.widgets.background import run_in_background
+from app.ui.widgets.drops import dropped_images
 from app.ui.widgets.icons import app_icon
+from app.ui.widgets.start_folders import pictures_folder
 
 if TYPE_CHECKING:
     from app.engine.controller import EngineController
 
 log = logging.getLogger(__name__)
+_NEWS_MS = 12000  # how long news of a finished action (settings loaded) stays
 
 WINDOW_TITLE = "PixArt Studio"
 
@@ -74,7 +79,8 @@ class MainWindow(QMainWindow):
         self.gallery_model, self.history, self.styles, self.paths = gallery_model, history, styles, paths
         self.gallery_opener = gallery_opener
         self._demo_notice: Banner | None = None
-        self._demo_notice_dismissed = False
+        # Once closed, the demo notice stays closed on later launches too (it said all it has to say).
+        self._demo_notice_dismissed = preferences.demo_notice_dismissed
         self._connection_banner: Banner | None = None
         self._image_load = 0  # bumps on every request so only the newest load shows
         self._full_screen_state: QByteArray | None = None
@@ -182,6 +188,8 @@ class MainWindow(QMainWindow):
         flow.image_ready.connect(self._on_image_ready)
         flow.preview_ready.connect(lambda image: viewer.set_image(image, preview=True))
         flow.failed.connect(self.show_error)
+        flow.load_failed.connect(self._on_load_failed)
+        flow.invalid_settings.connect(self._on_invalid_settings)
         flow.message.connect(self.status.show_message)
         viewer.zoom_changed.connect(self.status.show_zoom)
         viewer.image_changed.connect(self.status.show_size)
@@ -199,6 +207,7 @@ class MainWindow(QMainWindow):
         gallery.variations_requested.connect(self.source_flow.variations)
         gallery.show_source_requested.connect(self.show_source_of)
         gallery.files_dropped.connect(self.source_flow.dropped)
+        viewer.files_dropped.connect(self.source_flow.dropped)
         self.gallery_actions.message.connect(self.status.show_message)
         self.gallery_actions.failed.connect(self.show_error)
         self.gallery_actions.deleted.connect(self._on_deleted)
@@ -207,6 +216,13 @@ class MainWindow(QMainWindow):
         for signal in (self.controller.job_finished, self.controller.job_cancelled):
             signal.connect(lambda _job_id: panel.set_busy(self.controller.is_busy))
         self.controller.job_failed.connect(lambda *_: panel.set_busy(self.controller.is_busy))
+        self.controller.job_cancelled.connect(self._drop_stale_preview)
+        self.controller.progress.connect(
+            lambda p: viewer.show_progress(f"{p.phase.capitalize()} {p.step}/{p.total}" if self.isFullScreen() else "")
+        )
+        for signal in (self.controller.job_finished, self.controller.job_cancelled, self.controller.job_failed):
+            signal.connect(lambda *_: viewer.show_progress(""))
+        self.controller.job_failed.connect(self._drop_stale_preview)
         self.preferences.output_folder_changed.connect(self._on_output_folder_changed)
         self.preferences.engine_options_changed.connect(self.controller.set_options)
         self.preferences.save_failed.connect(self.show_error)
@@ -253,6 +269,7 @@ class MainWindow(QMainWindow):
     def _on_demo_notice_dismissed(self) -> None:
         self._demo_notice = None
         self._demo_notice_dismissed = True
+        self.preferences.demo_notice_dismissed = True
 
     def show_item(self, item: GalleryItem) -> None:
         """Load a gallery image into the viewer."""
@@ -341,7 +358,7 @@ class MainWindow(QMainWindow):
     def open_import_dialog(self) -> None:
         """File → Load settings from image…"""
         file, _ = QFileDialog.getOpenFileName(
-            self, "Load settings from image", "", "Images (*.png *.jpg *.jpeg *.webp)"
+            self, "Load settings from image", pictures_folder(), "Images (*.png *.jpg *.jpeg *.webp)"
         )
         if file:
             self.import_settings([Path(file)])
@@ -419,6 +436,43 @@ class MainWindow(QMainWindow):
         if item is not None:
             self.gallery.select_item(item.id)
 
+    def _on_invalid_settings(self, message: str) -> None:
+        banner = self.banners.show_banner(
+            Banner("error", "These settings cannot make an image.", message, key="invalid-settings")
+        )
+
+        def dismiss_once_valid() -> None:
+            try:
+                self.state.plan()
+            except InvalidRequestError:
+                return
+            banner.dismiss()
+
+        # The banner goes as soon as the size is fixed, instead of staying to contradict the size line.
+        self.state.size_changed.connect(dismiss_once_valid)
+        banner.dismissed.connect(lambda: self.state.size_changed.disconnect(dismiss_once_valid))
+
+    def _on_load_failed(self, message: str) -> None:
+        self.banners.show_banner(
+            Banner(
+                "error",
+                "The model could not be loaded.",
+                f"{message.rstrip('.')}. The device, precision and text encoder are chosen in Settings; "
+                "the model in Models.",
+                actions=(("Open Settings…", self.open_settings), ("Open Models…", self.open_model_manager)),
+            )
+        )
+
+    def _drop_stale_preview(self, *_: object) -> None:
+        # A cancelled or failed job leaves its last preview behind: show the chosen image (or nothing) instead.
+        if not self.viewer.is_preview:
+            return
+        item = self.gallery.current_item()
+        if item is not None:
+            self.show_item(item)
+        else:
+            self.viewer.clear()
+
     def apply_imported(
         self, path: Path, imported: Any, actions: tuple[tuple[str, Callable[[], None]], ...] = ()
     ) -> None:
@@ -431,7 +485,9 @@ class MainWindow(QMainWindow):
         self.state.apply_request(imported.request)
         notes = " ".join(imported.notes)
         title = f"Settings loaded from {path.name} ({imported.source})"
-        self.banners.show_banner(Banner("info", title, notes, actions=actions))
+        self.banners.show_banner(
+            Banner("info", title, notes, actions=actions, key="settings-loaded", timeout_ms=_NEWS_MS)
+        )
         self.show_file(path)
 
     def _reuse_prompt(self, item: GalleryItem) -> None:
@@ -446,14 +502,16 @@ class MainWindow(QMainWindow):
             self.state.seed = item.seed
 
     def _on_deleted(self, count: int) -> None:
-        self.banners.show_banner(
+        banner = self.banners.show_banner(
             Banner(
                 "info",
-                f"Moved {count} image(s) to the trash",
+                f"Moved {counted(count, 'image')} to the trash",
                 "Ctrl+Z brings them back.",
                 actions=(("Undo", self.gallery_actions.undo_delete),),
+                key="trash",  # Undo restores only the last deletion, so older offers go
             )
         )
+        self.gallery_actions.restored.connect(banner.dismiss)
 
     def _on_connection_changed(self, reachable: bool, message: str) -> None:
         """A lost server gets a banner (jobs wait in the queue); it goes away when the server is back."""

@@ -19,6 +19,7 @@ from app.ui.create.size_summary import SizeSummary
 from app.ui.create.state import GenerationSettings
 from app.ui.create.style_presets import StylePresets
 from app.ui.settings.preferences import Preferences
+from app.ui.widgets.wheel_guard import guard_wheel
 
 if TYPE_CHECKING:
     from app.engine.controller import EngineController
@@ -84,9 +85,10 @@ class SidePanel(QWidget):
         bottom = QVBoxLayout(footer)
         bottom.setContentsMargins(14, 8, 14, 12)
         bottom.setSpacing(6)
+        # The queue grows upwards above Generate, so the button stays under the pointer when jobs are queued.
+        bottom.addWidget(self.queue_panel)
         bottom.addWidget(self.generation_panel.action_bar)
         bottom.addWidget(self.progress_panel)
-        bottom.addWidget(self.queue_panel)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -99,3 +101,4 @@ class SidePanel(QWidget):
         self.aspect_presets.setVisible(state.image.uses_size_picker)
         self.setMinimumWidth(PANEL_WIDTH - 60)
         controls.setMinimumWidth(PANEL_WIDTH - 80)
+        guard_wheel(self)

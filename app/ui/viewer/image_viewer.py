@@ -5,6 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -17,6 +20,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
 from app.ui.viewer.mip_image_item import MipImageItem
+from app.ui.widgets.drops import dropped_images
 
 MIN_SCALE = 0.01
 MAX_SCALE = 64.0  # device pixels per image pixel
@@ -30,6 +34,7 @@ class ImageViewer(QGraphicsView):
     zoom_changed = Signal(float)  # percent: 100 means one image pixel per screen pixel
     pixel_hovered = Signal(int, int, object)  # x, y, QColor; x = -1 when the cursor leaves the image
     image_changed = Signal(int, int)
+    files_dropped = Signal(list)  # image files dropped from outside; the window loads their settings
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +55,7 @@ class ImageViewer(QGraphicsView):
         self._fit_mode = True
         self._extra_bounds = QRectF()  # scene area beyond the image that fit() shows too (outpaint's canvas)
         self.is_preview = False
+        self.progress_text = ""
         self.placeholder = "Write a prompt and press Ctrl+Enter — your image appears here."
 
     # -- content -----------------------------------------------------------------------------
@@ -67,6 +73,7 @@ class ImageViewer(QGraphicsView):
 
     def clear(self) -> None:
         """Show the empty canvas."""
+        self.is_preview = False
         self.item.set_image(QImage(), build_chain=False)
         self._scene.setSceneRect(QRectF())
         self.image_changed.emit(0, 0)
@@ -169,6 +176,21 @@ class ImageViewer(QGraphicsView):
         self.zoom_by(ZOOM_STEP ** (delta / _WHEEL_UNIT), event.position().toPoint())
         event.accept()
 
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept image files from outside (the scene has no drop targets, so QGraphicsView would refuse them)."""
+        _accept_outside_images(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        """Keep accepting what dragEnterEvent accepted."""
+        _accept_outside_images(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Hand dropped image files on, as the gallery does."""
+        paths = dropped_images(event)
+        if paths and event.source() is None:
+            event.acceptProposedAction()
+            self.files_dropped.emit(paths)
+
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         """Toggle fit and 100% at the clicked point."""
         if event.button() == Qt.MouseButton.LeftButton and self.has_image:
@@ -216,9 +238,15 @@ class ImageViewer(QGraphicsView):
         if self._fit_mode:
             self.fit()
 
+    def show_progress(self, text: str) -> None:
+        """A line of job progress drawn over the image ('' hides it); full screen has no other progress."""
+        self.progress_text = text
+        self.viewport().update()
+
     def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
-        """A hint on the empty canvas, and a 'Preview' tag while sampling."""
-        if self.has_image and not self.is_preview:
+        """A hint on the empty canvas, and a 'Live preview' tag with the job's progress while sampling."""
+        tag = " · ".join(part for part in ("Live preview" if self.is_preview else "", self.progress_text) if part)
+        if self.has_image and not tag:
             return
         painter.save()
         painter.resetTransform()
@@ -226,9 +254,17 @@ class ImageViewer(QGraphicsView):
         painter.setPen(muted)
         area = self.viewport().rect()
         if not self.has_image:
-            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap  # a narrow viewer wraps the hint
+            painter.drawText(area.adjusted(20, 0, -20, 0), flags, self.progress_text or self.placeholder)
         else:
             painter.drawText(
-                area.adjusted(14, 10, -14, -10), Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, "Live preview"
+                area.adjusted(14, 10, -14, -10), Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, tag
             )
         painter.restore()
+
+
+def _accept_outside_images(event: QDragEnterEvent | QDragMoveEvent) -> None:
+    if event.source() is None and dropped_images(event):
+        event.acceptProposedAction()
+    else:
+        event.ignore()
