@@ -40,7 +40,7 @@ def test_before_the_model_is_loaded_the_line_says_when_cost_is_known(line):
 
 
 def test_the_line_names_the_path(line):
-    """Native, direct and refine sizes each say in plain words how they are made, and a resized size its final pixels."""
+    """Native, direct and refine sizes each say in plain words how they are made, and a resized one its pixels."""
     state, _, summary = line
     state.memory_profile = FAKE_PROFILE
     _custom(state, 1536, 1536)
