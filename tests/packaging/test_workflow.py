@@ -52,3 +52,14 @@ def test_linux_job_builds_the_deb_installs_it_and_runs_the_installed_command():
         "_amd64.deb",
     ):
         assert needed in steps
+
+
+def test_readme_lists_the_libraries_the_linux_job_installs_for_the_deb():
+    """The README's system libraries for a minimal Linux are the ones the CI job installs before build_deb.py."""
+    job = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["linux"]
+    apt = next(step["run"] for step in job["steps"] if "dpkg-dev" in str(step.get("run", "")))
+    in_ci = {word for word in apt.split() if word.startswith("lib")}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("sudo apt install libegl1", 1)[1].split("```", 1)[0]
+    in_readme = {"libegl1"} | {word for word in block.split() if word.startswith("lib")}
+    assert in_readme == in_ci
