@@ -120,7 +120,7 @@ def depends_field(packages: Iterable[str], libc_floor: str) -> str:
 
 
 def installed_size_kib(folder: Path) -> int:
-    """Installed-Size: the package's files in KiB, rounded up, as dpkg-gencontrol counts them."""
+    """Installed-Size: the bytes of the package's files in KiB, rounded up."""
     total = sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() or p.is_symlink())
     return -(-total // 1024)
 
