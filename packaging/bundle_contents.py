@@ -32,7 +32,7 @@ METADATA_DISTRIBUTIONS = (
 # GUI toolkits, notebooks, other ML frameworks, and Qt modules the app does not import.
 EXCLUDES = (
     "demo_training", "app.train",
-    "tkinter", "matplotlib", "IPython", "jupyter", "notebook", "pytest", "pytestqt", "hypothesis",
+    "tkinter", "matplotlib", "IPython", "jupyter", "notebook", "pytest", "_pytest", "pytestqt", "hypothesis",
     "torch.utils.tensorboard", "tensorboard", "torchvision", "torchaudio",
     "flax", "jax", "tensorflow", "keras", "onnx", "onnxruntime", "scipy", "sklearn", "pandas",
     "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets", "PySide6.Qt3DCore", "PySide6.QtQuick",
