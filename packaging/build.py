@@ -1,4 +1,4 @@
-"""Build the PixArt Studio bundle for this OS: `python packaging/build.py [--self-test] [--archive]`."""
+"""Build the PixArt Studio bundle for this OS: `python packaging/build.py [--self-test] [--archive] [--deb]`."""
 
 from __future__ import annotations
 
@@ -103,13 +103,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--self-test", action="store_true", help="run the built bundle's --self-test")
     parser.add_argument("--archive", action="store_true", help="pack the Linux bundle as a .tar.gz")
+    parser.add_argument("--deb", action="store_true", help="pack the Linux bundle as a .deb (Debian, Ubuntu)")
     args = parser.parse_args()
     seconds = build()
     print(f"built in {seconds:.0f} s")
     print(size_report(BUNDLE))
+    if args.self_test and (code := self_test()) != 0:
+        return code
     if args.archive and sys.platform.startswith("linux"):
         print(f"archive: {archive()}")
-    return self_test() if args.self_test else 0
+    if args.deb and sys.platform.startswith("linux"):
+        from build_deb import build_deb  # beside this script; packaging/ is not a package
+
+        print(f"package: {build_deb(BUNDLE, DIST, app_version())}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -35,3 +35,16 @@ def test_linux_bundle_builds_and_passes_its_self_test(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "self-test passed" in run.stdout
     assert not any((ROOT / "dist" / "pixart-studio").rglob("*.db")), "the bundle wrote user data inside itself"
+
+    # The demo model's training code is research: neither its modules nor its files are in the bundle (#27).
+    listing = subprocess.run(
+        [sys.executable, "-m", "PyInstaller.utils.cliutils.archive_viewer", "-r", "-b", str(executable)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    modules = {line.strip() for line in listing.splitlines()}
+    assert "app.cli" in modules and "app.engine.pipeline" in modules
+    assert not [name for name in modules if name.startswith(("demo_training", "app.train"))]
+    files = [str(p) for p in (ROOT / "dist" / "pixart-studio").rglob("*")]
+    assert not [name for name in files if "demo_training" in name or "app/train" in name]
