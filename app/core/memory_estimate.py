@@ -179,5 +179,7 @@ def estimate_memory(
 
 
 def format_gib(count: int) -> str:
-    """Memory in the engine's unit: '0.25 GiB', '10.0 GiB'."""
+    """Memory in the engine's binary units: '10.0 GiB', '0.25 GiB', and '12 MiB' below a hundredth of a GiB."""
+    if count < GIB / 100:
+        return f"{max(1, round(count / 2**20))} MiB"
     return f"{count / GIB:.{1 if count >= GIB else 2}f} GiB"

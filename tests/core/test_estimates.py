@@ -83,3 +83,12 @@ def test_a_band_reads_as_a_range():
     """Format of measured and unmeasured estimates."""
     assert str(TimeEstimate(12.0, 12.0)) == "≈ 12 s"
     assert str(TimeEstimate(3.0, 12.0)) == "≈ 3.0 s – 12 s"
+
+
+def test_small_memory_reads_in_mib_and_large_in_gib() -> None:
+    """The size line never says '0.00 GiB' for a small image: under a hundredth of a GiB it counts MiB."""
+    from app.core.memory_estimate import GIB, format_gib
+
+    assert format_gib(5 * 2**20) == "5 MiB"
+    assert format_gib(GIB // 4) == "0.25 GiB"
+    assert format_gib(10 * GIB) == "10.0 GiB"
