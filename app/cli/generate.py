@@ -10,7 +10,7 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from app.cli.engine_flags import add_engine_arguments, check_usable, engine_options
 from app.cli.image_args import add_image_arguments, image_fields
@@ -111,16 +111,9 @@ def run(args: argparse.Namespace) -> int:
         bar.end(keep=False)
         pipeline.close()
         return fail(str(error), EXIT_BAD_INPUT)
-    try:
-        results = pipeline.generate(request, on_step=bar)
-    except StudioError as error:
-        bar.end(keep=False)
-        return fail(str(error), EXIT_BAD_INPUT if isinstance(error, InvalidRequestError) else EXIT_FAILED)
-    finally:
-        pipeline.close()
-    bar.end()
-    for warning in dict.fromkeys(w for result in results for w in result.warnings):  # once per batch, in order
-        print(f"warning: {warning}", file=sys.stderr)
+    results = run_job(pipeline, request, bar)
+    if isinstance(results, int):
+        return results
     try:
         files = save_results(results, Path(args.out))
     except OSError as error:
@@ -141,6 +134,22 @@ _MODEL_DESCRIPTIONS = ("model_index.json", "config.json")
 def fail(message: str, code: int) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
+
+
+def run_job(pipeline: Any, request: GenerationRequest, bar: ProgressBar) -> list[Any] | int:
+    """Sample with the progress bar and print each warning once; an exit code when the job failed. The pipeline is
+    closed either way."""
+    try:
+        results = pipeline.generate(request, on_step=bar)
+    except StudioError as error:
+        bar.end(keep=False)
+        return fail(str(error), EXIT_BAD_INPUT if isinstance(error, InvalidRequestError) else EXIT_FAILED)
+    finally:
+        pipeline.close()
+    bar.end()
+    for warning in dict.fromkeys(w for result in results for w in result.warnings):  # once per batch, in order
+        print(f"warning: {warning}", file=sys.stderr)
+    return list(results)
 
 
 def _resolve(model: str, what: str) -> str | Path:

@@ -18,6 +18,7 @@ from app.cli.generate import (
     fail,
     prepare_output,
     refuse_to_overwrite,
+    run_job,
     save_results,
 )
 from app.core.errors import InvalidRequestError, ModelLoadError, StoreError, StudioError
@@ -75,16 +76,9 @@ def run(args: argparse.Namespace) -> int:
         bar.end(keep=False)
         return fail(str(error), EXIT_FAILED)
     request = replace(request, guidance_scale=default_guidance(request.scheduler, pipeline.info.guidance_scale))
-    try:
-        results = pipeline.generate(request, on_step=bar)
-    except StudioError as error:
-        bar.end(keep=False)
-        return fail(str(error), EXIT_BAD_INPUT if isinstance(error, InvalidRequestError) else EXIT_FAILED)
-    finally:
-        pipeline.close()
-    bar.end()
-    for warning in results[0].warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    results = run_job(pipeline, request, bar)
+    if isinstance(results, int):
+        return results
     try:
         files = save_results(results, Path(args.out))
     except OSError as error:
