@@ -21,6 +21,7 @@ from app.core.source_image import (
     extend_to_ratio,
     upscale_size,
 )
+from app.ui.create.signalled_field import signalled_field
 
 EXTEND_ASPECTS = tuple(preset for preset in ASPECT_PRESETS if preset.name != "1:1")
 
@@ -85,19 +86,7 @@ _ENUMS: dict[str, type[Enum]] = {
 
 
 def _field(name: str) -> property:
-    def getter(self: ImageSettings) -> Any:
-        return self._values[name]
-
-    def setter(self: ImageSettings, value: Any) -> None:
-        if name in _ENUMS:
-            value = _ENUMS[name](value)
-        if self._values[name] == value:
-            return
-        self._values[name] = value
-        getattr(self, f"{name}_changed").emit(value)
-        self.changed.emit()
-
-    return property(getter, setter, doc=f"The {name.replace('_', ' ')} control's value.")
+    return signalled_field(name, _ENUMS)
 
 
 class ImageSettings(QObject):

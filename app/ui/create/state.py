@@ -14,6 +14,7 @@ from app.core.request import GenerationRequest, KVCompressionMode
 from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName, default_guidance
 from app.core.sizes import HighResMethod, SizePlan, plan_size, size_for_aspect, tiers
 from app.ui.create.image_state import ImageSettings
+from app.ui.create.signalled_field import signalled_field
 
 RANDOM_SEED_LIMIT = 2**32  # random seeds stay short enough to read aloud and type back
 
@@ -88,21 +89,7 @@ _PERSISTED = tuple(name for name in _DEFAULTS if name not in ("native_resolution
 
 
 def _field(name: str) -> property:
-    def getter(self: GenerationSettings) -> Any:
-        return self._values[name]
-
-    def setter(self: GenerationSettings, value: Any) -> None:
-        if name in _ENUMS:
-            value = _ENUMS[name](value)
-        if self._values[name] == value:
-            return
-        self._values[name] = value
-        getattr(self, f"{name}_changed").emit(value)
-        if name in _SIZE_FIELDS:
-            self.size_changed.emit()
-        self.changed.emit()
-
-    return property(getter, setter, doc=f"The {name.replace('_', ' ')} control's value.")
+    return signalled_field(name, _ENUMS, lambda settings: settings.size_changed, _SIZE_FIELDS)
 
 
 def aspect_preset(name: str) -> AspectPreset:
