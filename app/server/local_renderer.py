@@ -33,7 +33,9 @@ PipelineLoader = Callable[[Path, EngineOptions], Any]
 def load_pipeline(model_path: Path, options: EngineOptions) -> Any:
     """The engine's pipeline for a catalog model; imported here so the API starts without torch."""
     from app.engine.pipeline import Pipeline
+    from app.engine.quiet import quiet_libraries
 
+    quiet_libraries()  # the server logs its own lines; the libraries' bars would break them up
     return Pipeline.load(model_path, options=options)
 
 

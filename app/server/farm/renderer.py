@@ -38,7 +38,9 @@ class Renderer:
         import torch  # in the replica's process only: the ingress and the CLI never load a model for a farm
 
         from app.engine.pipeline import Pipeline
+        from app.engine.quiet import quiet_libraries
 
+        quiet_libraries()  # a replica's log is the server's; the libraries' bars would break it up
         if not torch.cuda.is_available():
             torch.set_num_threads(max(1, threads))
         self._pipeline_type = Pipeline
