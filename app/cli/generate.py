@@ -19,7 +19,7 @@ from app.core.remote_api import TOKEN_VARIABLE
 from app.core.request import MAX_GUIDANCE_SCALE, MAX_STEPS, GenerationRequest, KVCompressionMode
 from app.core.resources import DEMO_MODEL_NAME
 from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName, default_guidance
-from app.core.sizes import aspect_ratio_bins, parse_aspect, size_for_aspect, tiers, validate_size
+from app.core.sizes import HighResMethod, aspect_ratio_bins, parse_aspect, size_for_aspect, tiers, validate_size
 from app.core.source_image import GenerationMode
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -49,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="seed of the first image (default: random); a batch adds 1 per image")
     parser.add_argument("--scheduler", default=DEFAULT_SCHEDULER.value, help="one of: " + _scheduler_names())
     parser.add_argument("--kv-compress", default="auto", help="KV token compression: auto, on or off")
+    parser.add_argument(
+        "--high-res",
+        default=HighResMethod.AUTO.value,
+        help="sizes above the model's own: auto (what the model draws best), direct (one pass), refine (small, then "
+        "redrawn larger) or enlarge (small, then resized: fast, no new detail)",
+    )
     parser.add_argument("--batch", type=int, default=1, help="number of images")
     parser.add_argument("--out", required=True, help="PNG file, or a folder for one file per image")
     parser.add_argument("--overwrite", action="store_true", help="replace files that already exist at --out")
@@ -186,6 +192,11 @@ def checked_request(args: argparse.Namespace) -> GenerationRequest:
         kv = KVCompressionMode(args.kv_compress.strip().lower())
     except ValueError:
         raise InvalidRequestError(f"--kv-compress {args.kv_compress!r} is not valid; choose auto, on or off") from None
+    try:
+        high_res = HighResMethod(args.high_res.strip().lower())
+    except ValueError:
+        valid = ", ".join(method.value for method in HighResMethod)
+        raise InvalidRequestError(f"--high-res {args.high_res!r} is not valid; choose {valid}") from None
     if (args.width is None) != (args.height is None):
         raise InvalidRequestError("give both --width and --height, or neither")
     if args.width is not None and args.aspect:
@@ -211,6 +222,7 @@ def checked_request(args: argparse.Namespace) -> GenerationRequest:
         scheduler=scheduler,
         batch_size=args.batch,
         kv_compression=kv,
+        high_res=high_res,
         model=str(args.model),
         **from_image,
     )

@@ -7,6 +7,7 @@ from enum import Enum
 from pathlib import Path
 
 from app.core.kv_config import KVCompressionConfig
+from app.core.sizes import HighResMethod
 
 
 class ModelSource(str, Enum):
@@ -34,3 +35,6 @@ class ModelInfo:
     source: ModelSource
     # The guidance scale the model's makers recommend (studio.json); None: the chosen sampler's default.
     guidance_scale: float | None = None
+    # What `auto` does above native size (studio.json's above_native, measured by the model's makers); AUTO: the
+    # app's own rule (direct up to 2×, refine beyond).
+    above_native: HighResMethod = HighResMethod.AUTO

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
+
+from app.core.sizes import HighResMethod
 
 API_PREFIX = "/v1"
 CLIENT_HEADER = "X-PixArt-Client"  # a random id per client process: the server's queue is fair between them
@@ -38,3 +41,11 @@ class EventType(str, Enum):
 
 
 FINAL_EVENTS = (EventType.FINISHED, EventType.FAILED, EventType.CANCELLED)
+
+
+def above_native_of(entry: dict[str, Any]) -> HighResMethod:
+    """A server catalog entry's `above_native`; AUTO from a server too old to send it or sending one this app lacks."""
+    try:
+        return HighResMethod(entry.get("above_native", HighResMethod.AUTO.value))
+    except ValueError:
+        return HighResMethod.AUTO

@@ -24,11 +24,12 @@ MIN_RATIO, MAX_RATIO = 0.2, 5.0
 
 
 class HighResMethod(str, Enum):
-    """How a user wants sizes above the model's native resolution made."""
+    """How a user (or, for `auto`, the model's studio.json) wants sizes above the model's native resolution made."""
 
     AUTO = "auto"
     DIRECT = "direct"
     REFINE = "refine"
+    ENLARGE = "enlarge"  # the native image resized up: fastest, adds no detail; the demo model's best (docs/engine.md)
 
 
 class GenerationPath(str, Enum):
@@ -37,6 +38,7 @@ class GenerationPath(str, Enum):
     NATIVE = "native"
     DIRECT = "direct"
     REFINE = "refine"
+    ENLARGED = "enlarged"
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,11 @@ class SizePlan:
 
     target_width: int
     target_height: int
-    width: int  # sampled size at the tier (the binned size)
+    width: int  # sampled size: the tier's bin (the native bin when enlarged)
     height: int
     base_width: int  # native-resolution bin; the first pass of a refine
     base_height: int
-    tier: Tier
+    tier: Tier  # the tier asked for (an enlarged plan samples below it)
     path: GenerationPath
 
     @property
@@ -163,12 +165,14 @@ def plan_size(
     native_resolution: int,
     method: HighResMethod = HighResMethod.AUTO,
     tier_scale: float | None = None,
+    model_method: HighResMethod = HighResMethod.AUTO,
 ) -> SizePlan:
     """Plan how `width`×`height` is made by a model trained at `native_resolution`.
 
     Without a tier, the smallest tier whose bin covers the target on both sides is used (at most
-    4× native). Above native: direct sampling up to 2× by default, refine (native pass, upscale,
-    image-to-image) beyond.
+    4× native). Above native, `auto` follows `model_method`, what the model's makers measured best (studio.json's
+    `above_native`); a model that says nothing gets direct sampling up to 2× and refine (native pass, upscale,
+    image-to-image) beyond. Enlarge samples the native bin and resizes it to the target.
     """
     validate_size(width, height)
     model_tiers = tiers(native_resolution)
@@ -187,10 +191,17 @@ def plan_size(
         chosen = matching[0]
     sampled_w, sampled_h = nearest_bin(width, height, chosen.resolution)
     base_w, base_h = nearest_bin(width, height, native_resolution)
+    if method is HighResMethod.AUTO:
+        method = model_method
+    if method is HighResMethod.AUTO:
+        method = HighResMethod.DIRECT if chosen.scale <= 2.0 else HighResMethod.REFINE
     if chosen.scale <= 1.0:
         path = GenerationPath.NATIVE
         base_w, base_h = sampled_w, sampled_h
-    elif method is HighResMethod.DIRECT or (method is HighResMethod.AUTO and chosen.scale <= 2.0):
+    elif method is HighResMethod.ENLARGE:
+        path = GenerationPath.ENLARGED
+        sampled_w, sampled_h = base_w, base_h
+    elif method is HighResMethod.DIRECT:
         path = GenerationPath.DIRECT
         base_w, base_h = sampled_w, sampled_h
     else:

@@ -21,6 +21,7 @@ from app.core.engine_options import EngineOptions
 from app.core.errors import ModelLoadError
 from app.core.model_info import ModelInfo, ModelSource
 from app.core.paths import AppPaths
+from app.core.remote_api import above_native_of
 from app.core.request import GenerationRequest
 from app.core.resources import DEMO_MODEL_NAME
 from app.engine.job_queue import EngineConfig, JobQueue
@@ -325,4 +326,5 @@ def server_model_info(entry: dict[str, Any]) -> ModelInfo:
         num_layers=int(entry.get("num_layers") or 0),
         source=ModelSource.SERVER,
         guidance_scale=entry.get("guidance_scale"),
+        above_native=above_native_of(entry),
     )

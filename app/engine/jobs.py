@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from app.core.memory_estimate import MemoryProfile
 from app.core.request import GenerationRequest, GenerationResult
+from app.core.sizes import HighResMethod
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
@@ -71,4 +72,5 @@ class ModelStatus:
     is_demo: bool = False
     name: str = ""
     guidance_scale: float | None = None  # the model's recommended guidance; None: the sampler's default
+    above_native: HighResMethod = HighResMethod.AUTO  # what `auto` does above native size for this model
     memory_profile: MemoryProfile | None = None  # what the window's estimate needs; set once ready

@@ -131,7 +131,14 @@ class Pipeline:
         """How the request's size is made by this model (bin, tier and path); masked-only inpaint samples its box."""
         if request.mode.needs_source:
             return source_plan(request, self.native_resolution)
-        return plan_size(request.width, request.height, self.native_resolution, request.high_res, request.tier_scale)
+        return plan_size(
+            request.width,
+            request.height,
+            self.native_resolution,
+            request.high_res,
+            request.tier_scale,
+            self.info.above_native,
+        )
 
     @property
     def memory_profile(self) -> MemoryProfile:

@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtGui import QImage
 
-from app.core.remote_api import EventType
+from app.core.remote_api import EventType, above_native_of
 from app.engine.jobs import ModelState, ModelStatus
 from app.remote.client import RemoteClient
 from app.remote.errors import ConnectionLostError, RemoteError, TokenRefusedError
@@ -122,6 +122,7 @@ def model_status(model: str, url: str, models: list[dict[str, Any]]) -> ModelSta
                 is_demo=bool(entry.get("is_demo")),
                 name=str(entry["id"]),
                 guidance_scale=entry.get("guidance_scale"),
+                above_native=above_native_of(entry),
             )
     offered = ", ".join(str(e.get("id")) for e in models) or "none"
     message = f"The server does not offer the model {model!r}; choose one of its models ({offered}) under Models"

@@ -267,6 +267,7 @@ class EngineWorker(QThread):
             is_demo=info.is_demo,
             name=info.name,
             guidance_scale=info.guidance_scale,
+            above_native=info.above_native,
             memory_profile=pipeline.memory_profile,
         )
         self.model_status.emit(self._ready_status)

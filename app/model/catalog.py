@@ -15,6 +15,7 @@ from app.core.model_info import ModelInfo, ModelSource
 from app.core.paths import AppPaths
 from app.core.request import MAX_GUIDANCE_SCALE
 from app.core.resources import DEMO_MODEL_NAME, demo_model_dir
+from app.core.sizes import HighResMethod
 from app.model.layout import (
     CHECKPOINT_SUFFIXES,
     CONFIG_FILE,
@@ -75,6 +76,7 @@ def model_info(path: Path, source: ModelSource, name: str | None = None) -> Mode
         num_layers=int(config.get("num_layers", 28)),
         source=source,
         guidance_scale=_recommended_guidance(path / STUDIO_FILE, studio),
+        above_native=_above_native(path / STUDIO_FILE, studio),
     )
 
 
@@ -98,6 +100,16 @@ def _recommended_guidance(path: Path, studio: dict) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_GUIDANCE_SCALE:
         raise ModelLoadError(f"{path}: guidance_scale must be a number from 0 to {MAX_GUIDANCE_SCALE:g}, got {value!r}")
     return float(value)
+
+
+def _above_native(path: Path, studio: dict) -> HighResMethod:
+    """studio.json's above_native, or ModelLoadError naming the file and the valid choices."""
+    value = studio.get("above_native", HighResMethod.AUTO.value)
+    try:
+        return HighResMethod(value)
+    except ValueError:
+        valid = ", ".join(method.value for method in HighResMethod)
+        raise ModelLoadError(f"{path}: above_native must be one of {valid}, got {value!r}") from None
 
 
 def _weight_names(folder: Path) -> list[str]:

@@ -12,7 +12,7 @@ from app.core.errors import ModelLoadError
 
 CONFIG_FILE = "config.json"
 MODEL_INDEX_FILE = "model_index.json"
-STUDIO_FILE = "studio.json"  # optional: {"is_demo": bool, "native_resolution": int, "guidance_scale": float}
+STUDIO_FILE = "studio.json"  # optional: is_demo, native_resolution, guidance_scale, above_native (a HighResMethod)
 EXTRAS_FILE = "original_extras.safetensors"  # original-only tensors kept for a lossless reverse conversion
 WEIGHTS_NAME = "diffusion_pytorch_model"
 PIPELINE_COMPONENTS: tuple[str, ...] = ("tokenizer", "text_encoder", "vae", "transformer", "scheduler")

@@ -17,6 +17,7 @@ from app.core.errors import ModelLoadError
 from app.core.kv_config import KV_CONFIG_FILE
 from app.core.model_info import ModelInfo, ModelSource
 from app.core.resources import DEMO_MODEL_NAME
+from app.core.sizes import HighResMethod
 from app.model.catalog import list_models, model_hash, model_info, read_kv_config, resolve_model_path
 from app.model.components import load_scheduler, load_text_encoder, load_tokenizer, load_vae
 from app.model.conversion import load_original_checkpoint
@@ -229,7 +230,9 @@ def _info_of(model: str | Path, root: Path, override: str | Path | None, loaded:
         has_trained_kv_weights=has_trained_kv_weights(loaded),
         kv_config=kv_compression_of(loaded),
         num_layers=loaded.config.num_layers,
-        guidance_scale=None,  # the base folder's recommendation was made for its own transformer
+        # The base folder's recommendations were made for its own transformer.
+        guidance_scale=None,
+        above_native=HighResMethod.AUTO,
     )
 
 

@@ -50,6 +50,7 @@ class ServerCatalog:
                 "num_layers": info.num_layers,
                 "has_trained_kv_weights": info.has_trained_kv_weights,
                 "guidance_scale": info.guidance_scale,
+                "above_native": info.above_native.value,
             }
             for name, info in self.entries.items()
         ]

@@ -59,6 +59,7 @@ def test_json_batch_aspect_and_tier(tiny_model_dir, tmp_path, capsys):
         (["--width", "512"], "both --width and --height"),
         (["--tier", "16k"], "--tier '16k' is not a tier of this model"),
         (["--kv-compress", "maybe"], "--kv-compress 'maybe'"),
+        (["--high-res", "sharp"], "--high-res 'sharp' is not valid; choose auto, direct, refine, enlarge"),
         (["--guidance", "nan"], "guidance_scale must be a finite number"),
         (["--aspect", "99:1"], "--aspect '99:1' is beyond the model's aspect ratios"),
     ],
@@ -156,6 +157,18 @@ def test_without_guidance_a_model_gets_the_scale_its_folder_recommends(tiny_mode
         with Image.open(out) as image:
             assert json.loads(image.info["pixart-studio"])["request"]["guidance_scale"] == expected
     capsys.readouterr()
+
+
+def test_auto_above_native_follows_the_models_studio_json_and_high_res_overrides_it(tiny_model_dir, tmp_path, capsys):
+    """A model whose studio.json says `enlarge` is enlarged at the 2× tier under auto; --high-res direct samples it."""
+    model = tmp_path / "enlarges"
+    shutil.copytree(tiny_model_dir, model)
+    (model / "studio.json").write_text(json.dumps({"above_native": "enlarge"}))
+    paths = []
+    for extra in ((), ("--high-res", "direct")):
+        assert _generate(model, tmp_path / f"out{len(extra)}.png", "--tier", "2x", "--json", *extra) == 0
+        paths.append(json.loads(capsys.readouterr().out)["images"][0]["path"])
+    assert paths == ["enlarged", "direct"]
 
 
 def test_an_existing_file_is_kept_unless_overwrite_is_given(tiny_model_dir, tmp_path, capsys):

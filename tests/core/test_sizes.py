@@ -87,6 +87,20 @@ def test_refine_starts_from_the_native_bin():
     assert plan.upscale == pytest.approx(4.0, rel=0.05)
 
 
+def test_auto_follows_the_models_measured_choice_and_an_explicit_method_overrides_it():
+    """A model whose studio.json says `enlarge` gets its native bin resized under Auto; a user's choice still wins."""
+    plan = plan_size(512, 512, 128, tier_scale=4.0, model_method=HighResMethod.ENLARGE)
+    assert plan.path is GenerationPath.ENLARGED and plan.tier.resolution == 512
+    assert (plan.width, plan.height) == (plan.base_width, plan.base_height) == (128, 128)
+    assert plan.needs_resize and plan.upscale == 1.0
+    forced = plan_size(512, 512, 128, HighResMethod.REFINE, 4.0, model_method=HighResMethod.ENLARGE)
+    assert forced.path is GenerationPath.REFINE and (forced.width, forced.height) == (512, 512)
+    assert plan_size(128, 128, 128, model_method=HighResMethod.ENLARGE).path is GenerationPath.NATIVE
+    enlarged = plan_size(3840, 2160, 1024, HighResMethod.ENLARGE)
+    assert enlarged.path is GenerationPath.ENLARGED
+    assert (enlarged.width, enlarged.height) == nearest_bin(3840, 2160, 1024)
+
+
 @pytest.mark.parametrize(("width", "height"), [(10, 10), (9000, 9000), (4000, 400), (0, 512)])
 def test_impossible_sizes_are_refused_with_the_size_named(width, height):
     """Too small, too large or too narrow sizes raise an error naming the problem."""

@@ -15,6 +15,7 @@ from PIL import Image
 from app.core.engine_options import DeviceChoice, EngineOptions, VaeTiling
 from app.core.errors import GenerationCancelledError, InsufficientMemoryError, ModelLoadError
 from app.core.request import GenerationRequest, GenerationResult
+from app.core.sizes import HighResMethod
 from app.engine.controller import EngineController
 from app.engine.jobs import JobInfo, JobProgress, JobResult, ModelState
 from app.engine.progress import StepProgress
@@ -31,7 +32,11 @@ class FakePipeline:
         self.model = model
         self.options = options
         self.info = SimpleNamespace(
-            name=f"Fake {model}", native_resolution=256, is_demo=model == "demo", guidance_scale=None
+            name=f"Fake {model}",
+            native_resolution=256,
+            is_demo=model == "demo",
+            guidance_scale=None,
+            above_native=HighResMethod.AUTO,
         )
         self.memory_profile = None
         self.closed_in: int | None = None

@@ -10,7 +10,7 @@ import torch
 from app.core.engine_options import EngineOptions, Precision, VaeTiling
 from app.core.memory_estimate import format_gib
 from app.core.request import KVCompressionMode
-from app.core.sizes import GenerationPath
+from app.core.sizes import GenerationPath, HighResMethod
 from app.engine.pipeline import Pipeline
 from app.store.preferences import PreferencesFile
 from app.ui.create.size_summary import SizeSummary
@@ -43,18 +43,22 @@ def test_the_window_line_shows_the_memory_the_engine_plans(engine, window_line, 
     state.memory_profile = pipeline.memory_profile
     state.size_mode, state.tier_scale = SizeMode.CUSTOM, None  # the planner picks the tier, as for typed sizes
     paths = set()
-    for (width, height), tiling, guidance, kv in itertools.product(
-        SIZES, TILINGS, (1.0, 4.5), (KVCompressionMode.AUTO, KVCompressionMode.OFF)
+    for (width, height), tiling, guidance, kv, high_res in itertools.product(
+        SIZES,
+        TILINGS,
+        (1.0, 4.5),
+        (KVCompressionMode.AUTO, KVCompressionMode.OFF),
+        (HighResMethod.AUTO, HighResMethod.ENLARGE),
     ):
         preferences.engine_options = EngineOptions(precision=Precision.FP32, vae_tiling=tiling)
         pipeline.options = preferences.engine_options
         state.custom_width, state.custom_height = width, height
-        state.guidance_scale, state.kv_compression = guidance, kv
+        state.guidance_scale, state.kv_compression, state.high_res = guidance, kv, high_res
         request = state.build_request("demo")
         paths.add(pipeline.plan(request).path)
         planned = pipeline.estimate(request)
         shown = summary.memory_estimate()
-        case = f"{width}×{height} {tiling.value} guidance {guidance} kv {kv.value} on {device}"
+        case = f"{width}×{height} {tiling.value} guidance {guidance} kv {kv.value} {high_res.value} on {device}"
         assert shown is not None, case
         assert (shown.sampling, shown.decode, shown.tiled_decode) == (
             planned.sampling,
@@ -62,7 +66,7 @@ def test_the_window_line_shows_the_memory_the_engine_plans(engine, window_line, 
             planned.tiled_decode,
         ), case
         assert f"≈ {format_gib(planned.activations)} working memory" in summary.text(), case
-    assert paths == set(GenerationPath)  # the grid covers native, direct and refine
+    assert paths == set(GenerationPath)  # the grid covers native, direct, refine and enlarged
 
 
 def test_the_engine_refusal_and_the_line_use_the_same_unit(engine, window_line, monkeypatch):

@@ -54,6 +54,17 @@ def test_above_native_is_direct_with_compression_switched_on(engine):
     assert result.kv_compression_layers == (2, 3) and result.kv_compression_ratio == 2
 
 
+def test_enlarge_is_the_native_image_of_its_seed_resized_exactly(engine):
+    """Enlarge at the 2× tier samples the native bin, then resizes: the same pixels as asking for the native tier."""
+    asked = dict(seed=4, tier_scale=2.0)
+    result = engine.generate(_request(384, 216, high_res=HighResMethod.ENLARGE, **asked))[0]
+    assert result.path is GenerationPath.ENLARGED and result.image.size == (384, 216)
+    assert (result.sampled_width, result.sampled_height) == aspect_ratio_bins(NATIVE)[0.57]
+    assert result.kv_compression_layers == ()  # a pass at native size: compressed only with trained weights
+    native = engine.generate(_request(384, 216, **(asked | {"tier_scale": 1.0})))[0]
+    assert np.array_equal(np.asarray(result.image), np.asarray(native.image))
+
+
 def _sampling_previews(engine, request: GenerationRequest) -> tuple[list, list]:
     """(sampling, refining) progress of a job as (step, total, preview pixels or None) tuples."""
     phases: dict[str, list] = {"sampling": [], "refining": []}

@@ -11,6 +11,7 @@ from PIL import Image
 from app.core.engine_options import EngineOptions
 from app.core.errors import InsufficientMemoryError
 from app.core.request import GenerationRequest
+from app.core.sizes import HighResMethod
 from app.engine.controller import EngineController
 from app.engine.jobs import ModelState
 from app.engine.qt_images import pil_to_qimage
@@ -42,7 +43,9 @@ class SlowLoadFactory:
             raise AssertionError("the slow load was never interrupted")
         self.loaded.append(model)
         return SimpleNamespace(
-            info=SimpleNamespace(name=model, native_resolution=512, is_demo=False, guidance_scale=None),
+            info=SimpleNamespace(
+                name=model, native_resolution=512, is_demo=False, guidance_scale=None, above_native=HighResMethod.AUTO
+            ),
             memory_profile=None,
             generate=lambda request, on_step=None, cancel_event=None: [],
             close=lambda: None,

@@ -16,6 +16,8 @@ from safetensors.torch import save_file
 from app.core.errors import ModelLoadError
 from app.core.model_info import ModelSource
 from app.core.paths import AppPaths
+from app.core.resources import demo_model_dir
+from app.core.sizes import HighResMethod
 from app.model import catalog
 from app.model.catalog import list_models, model_hash, resolve_model_path
 from app.model.kv_compression import KVCompressionConfig, apply_kv_compression
@@ -113,4 +115,16 @@ def test_a_folders_recommended_guidance_is_read_and_a_bad_one_is_named(tmp_path)
     assert catalog.model_info(recommends, ModelSource.FOLDER).guidance_scale == 3.0
     broken = _pipeline(tmp_path / "broken", {"guidance_scale": "strong"})
     with pytest.raises(ModelLoadError, match=r"studio\.json: guidance_scale must be a number from 0 to 50"):
+        catalog.model_info(broken, ModelSource.FOLDER)
+
+
+def test_a_folders_way_above_native_size_is_read_and_a_bad_one_is_named(tmp_path):
+    """studio.json's above_native becomes ModelInfo.above_native (the demo's is `enlarge`); absent is `auto`."""
+    assert catalog.model_info(_pipeline(tmp_path / "plain"), ModelSource.FOLDER).above_native is HighResMethod.AUTO
+    enlarges = _pipeline(tmp_path / "enlarges", {"above_native": "enlarge"})
+    assert catalog.model_info(enlarges, ModelSource.FOLDER).above_native is HighResMethod.ENLARGE
+    assert catalog.model_info(demo_model_dir(), ModelSource.DEMO).above_native is HighResMethod.ENLARGE
+    broken = _pipeline(tmp_path / "broken", {"above_native": "sharpen"})
+    valid = "auto, direct, refine, enlarge"
+    with pytest.raises(ModelLoadError, match=rf"studio\.json: above_native must be one of {valid}, got 'sharpen'"):
         catalog.model_info(broken, ModelSource.FOLDER)

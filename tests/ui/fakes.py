@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from app.core.errors import GenerationCancelledError
 from app.core.memory_estimate import MemoryProfile, ModelShape
 from app.core.request import GenerationRequest, GenerationResult
+from app.core.sizes import HighResMethod
 from app.engine.progress import StepProgress
 
 FAIL_WORD = "explode"  # a prompt containing this word makes the fake pipeline fail
@@ -27,6 +28,7 @@ class FakeInfo:
     native_resolution: int = 512
     is_demo: bool = False
     guidance_scale: float | None = None
+    above_native: HighResMethod = HighResMethod.AUTO
 
 
 def fake_image(request: GenerationRequest) -> Image.Image:

@@ -74,6 +74,26 @@ def test_exact_print_preset_gives_exact_pixels_and_300_dpi(qtbot: QtBot) -> None
     assert (request.width, request.height, request.dpi) == (2480, 3508, 300)
 
 
+def test_exact_and_custom_sizes_start_at_auto_and_each_kind_of_size_keeps_its_tier(qtbot: QtBot) -> None:
+    """A 1K tier left by the aspect buttons does not make the 4K wallpaper a 1K image enlarged: Wallpaper & print
+    opens at Auto (the 4K tier covers it), and going back to the aspect buttons brings back their 2K."""
+    state, widget = _presets(qtbot)
+    widget._tier_group.buttons()[2].click()  # 2K
+    widget._mode_group.button(1).click()
+    widget.exact_combo.setCurrentIndex(widget.exact_combo.findData("4K UHD 3840×2160"))
+    tiers_shown = widget._tier_group.buttons()
+    assert tiers_shown[0].text() == "Auto" and tiers_shown[0].isChecked()
+    plan = state.plan()
+    assert (plan.target_width, plan.target_height) == (3840, 2160) and plan.tier.resolution == 4096
+    widget._tier_group.buttons()[2].click()  # 1K, by choice: kept while exact and custom sizes are shown
+    widget._mode_group.button(2).click()
+    assert state.tier_scale == 1.0
+    widget._mode_group.button(0).click()
+    assert state.tier_scale == 2.0 and widget._tier_group.buttons()[2].isChecked()
+    widget._mode_group.button(1).click()
+    assert state.tier_scale == 1.0
+
+
 def test_custom_size_is_used_as_typed(qtbot: QtBot) -> None:
     """Custom width and height go straight into the request."""
     state, widget = _presets(qtbot)

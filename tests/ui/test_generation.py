@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from app.application import Studio
 from app.core.resources import DEMO_MODEL_NAME
 from app.core.schedulers import SchedulerName
+from app.core.sizes import GenerationPath, HighResMethod
 from app.model.catalog import recommended_guidance
 from app.store.preferences import load_preferences
 from app.ui.viewer.image_viewer import ImageViewer
@@ -174,6 +175,24 @@ def test_a_models_recommended_guidance_is_shown_and_used_until_the_user_tunes_it
     studio.state.use_model_guidance(3.0)
     studio.state.use_model_guidance(None)
     assert panel.guidance_spin.value() == 6.0
+
+
+def test_a_model_that_enlarges_above_native_size_says_so_and_the_user_can_choose_otherwise(
+    qtbot: QtBot, make_studio
+) -> None:
+    """A model whose studio.json says `enlarge` makes Auto at its 4× tier an enlargement of its own size, as the size
+    line says; choosing "In one pass" samples at the tier again."""
+    studio = make_studio(fake_factory(info=FakeInfo(native_resolution=128, above_native=HighResMethod.ENLARGE)))
+    studio.controller.load_model()
+    qtbot.waitUntil(lambda: studio.state.native_resolution == 128, timeout=JOB_TIMEOUT_MS)
+    studio.state.tier_scale = 4.0
+    summary = studio.window.side_panel.size_summary.text()
+    assert studio.state.plan().path is GenerationPath.ENLARGED
+    assert "Made at 128×128, the model's own size, then enlarged 4.0× to 512×512" in summary
+    combo = studio.window.generation_panel.high_res_combo
+    combo.setCurrentIndex(combo.findData(HighResMethod.DIRECT))
+    assert studio.state.plan().path is GenerationPath.DIRECT
+    assert "Sampled in one pass at 512 (512×512)" in studio.window.side_panel.size_summary.text()
 
 
 def test_choosing_a_model_applies_its_recommended_guidance_before_it_loads(studio: Studio, tmp_path) -> None:

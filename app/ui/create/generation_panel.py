@@ -39,6 +39,7 @@ _HIGH_RES = (
     (HighResMethod.AUTO, "Auto"),
     (HighResMethod.DIRECT, "In one pass"),
     (HighResMethod.REFINE, "Small, then redrawn larger"),
+    (HighResMethod.ENLARGE, "Small, then enlarged (fast)"),
 )
 
 
@@ -128,8 +129,10 @@ class GenerationPanel(QWidget):
         self.high_res_combo = labelled_combo(
             _HIGH_RES,
             "High-resolution method",
-            "Sizes above the model's own resolution: in one pass at full size, or made small, enlarged and redrawn "
-            "for detail (refine). Auto: one pass up to 2×, redrawn beyond",
+            "Sizes above the model's own resolution: in one pass at full size, made small, enlarged and redrawn for "
+            "detail, or made small and only enlarged (fast, no new detail). Auto: what the model draws best, for "
+            "PixArt-Σ one pass up to 2× and redrawn beyond; the demo model's redraws are worse than its own size "
+            "enlarged, so it enlarges",
         )
         _bind_combo(self.high_res_combo, state, "high_res")
 

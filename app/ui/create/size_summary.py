@@ -23,6 +23,8 @@ def describe_path(plan: SizePlan) -> str:
         how = f"Sampled directly at {plan.tier.label} ({sampled})"
     elif plan.path is GenerationPath.DIRECT:
         how = f"Sampled in one pass at {plan.tier.label} ({sampled})"
+    elif plan.path is GenerationPath.ENLARGED:
+        how = f"Made at {sampled}, the model's own size"
     else:
         how = f"Made at {plan.base_width}×{plan.base_height}, enlarged to {sampled} and redrawn for detail"
     if plan.needs_resize:

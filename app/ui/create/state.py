@@ -63,6 +63,7 @@ _DEFAULTS: dict[str, Any] = {
     "high_res": HighResMethod.AUTO,
     "refine_strength": 0.5,
     "native_resolution": 1024,
+    "model_above_native": HighResMethod.AUTO,  # what the loaded model's `auto` does above native size
     "memory_profile": None,  # the loaded model's, for the estimates; None until one is ready
 }
 _ENUMS: dict[str, type[Enum]] = {
@@ -71,6 +72,7 @@ _ENUMS: dict[str, type[Enum]] = {
     "scheduler": SchedulerName,
     "kv_compression": KVCompressionMode,
     "high_res": HighResMethod,
+    "model_above_native": HighResMethod,
 }
 _SIZE_FIELDS = frozenset(
     {
@@ -82,10 +84,12 @@ _SIZE_FIELDS = frozenset(
         "tier_scale",
         "high_res",
         "native_resolution",
+        "model_above_native",
         "memory_profile",
     }
 )
-_PERSISTED = tuple(name for name in _DEFAULTS if name not in ("native_resolution", "memory_profile"))
+_MODEL_FIELDS = ("native_resolution", "model_above_native", "memory_profile")  # the loaded model's, not the user's
+_PERSISTED = tuple(name for name in _DEFAULTS if name not in _MODEL_FIELDS)
 
 
 def _field(name: str) -> property:
@@ -129,6 +133,7 @@ class GenerationSettings(QObject):
     high_res_changed = Signal(object)
     refine_strength_changed = Signal(float)
     native_resolution_changed = Signal(int)
+    model_above_native_changed = Signal(object)
     memory_profile_changed = Signal(object)  # MemoryProfile | None
     size_changed = Signal()  # anything that changes the final size or how it is made
     changed = Signal()  # any value
@@ -151,6 +156,7 @@ class GenerationSettings(QObject):
     high_res = _field("high_res")
     refine_strength = _field("refine_strength")
     native_resolution = _field("native_resolution")
+    model_above_native = _field("model_above_native")
     memory_profile = _field("memory_profile")
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -160,6 +166,12 @@ class GenerationSettings(QObject):
         self.image.changed.connect(self.size_changed)
         self.last_seed: int | None = None
         self._model_guidance: float | None = None  # what the loaded model recommends, if anything
+        # Each kind of size keeps its own tier: aspect sizes are bins of a tier the user picks, while exact and
+        # custom sizes start at Auto (the smallest tier that covers them), so a 4K wallpaper is not sampled at the
+        # 1K an aspect choice left behind.
+        self._shown_mode = self.size_mode
+        self._other_tier: float | None = None  # the tier of the kind of size not shown
+        self.size_mode_changed.connect(self._swap_tiers)
         self.native_resolution_changed.connect(self._keep_an_offered_tier)
 
     def default_guidance(self, scheduler: SchedulerName | None = None) -> float:
@@ -191,7 +203,8 @@ class GenerationSettings(QObject):
         """How the target size will be made by the active model (raises InvalidRequestError for bad sizes)."""
         size = self.target_size()
         self.image.check_size()
-        return plan_size(size.width, size.height, self.native_resolution, self.high_res, self._request_tier())
+        tier = self._request_tier()
+        return plan_size(size.width, size.height, self.native_resolution, self.high_res, tier, self.model_above_native)
 
     def build_request(self, model: str) -> GenerationRequest:
         """The request for the next job; draws a random seed (and shows it) in random mode."""
@@ -268,10 +281,22 @@ class GenerationSettings(QObject):
             except ValueError:
                 continue
 
+    def _swap_tiers(self, mode: SizeMode) -> None:
+        was_aspect, self._shown_mode = self._shown_mode is SizeMode.ASPECT, mode
+        if was_aspect == (mode is SizeMode.ASPECT):
+            return  # exact and custom share a tier: both are pixel sizes the planner covers
+        shown, self._other_tier = self._other_tier, self.tier_scale
+        if mode is SizeMode.ASPECT and shown is None:
+            shown = 1.0  # an aspect size needs a tier; native at first
+        self.tier_scale = shown
+
     def _keep_an_offered_tier(self, native_resolution: int) -> None:
         # A tier chosen on another model (the 1024 model's 512) may not exist on this one (the 128-px demo's 64).
-        if self.tier_scale is not None and all(t.scale != self.tier_scale for t in tiers(native_resolution)):
+        offered = {tier.scale for tier in tiers(native_resolution)}
+        if self.tier_scale is not None and self.tier_scale not in offered:
             self.tier_scale = 1.0
+        if self._other_tier not in offered:
+            self._other_tier = None
 
     def _tier_resolution(self) -> int:
         scale = self.tier_scale if self.tier_scale is not None else 1.0
@@ -295,10 +320,10 @@ class GenerationSettings(QObject):
         for tier in tiers(self.native_resolution):
             for aspect in ASPECT_PRESETS:
                 if size_for_aspect(aspect.ratio_w, aspect.ratio_h, tier.resolution) == (width, height):
+                    self.size_mode = SizeMode.ASPECT  # before the tier: each kind of size keeps its own
                     self.aspect = aspect.name
                     self.tier_scale = tier.scale
-                    self.size_mode = SizeMode.ASPECT
                     return
         self.custom_width, self.custom_height = width, height
-        self.tier_scale = tier_scale
         self.size_mode = SizeMode.CUSTOM
+        self.tier_scale = tier_scale

@@ -148,7 +148,12 @@ class GenerationFlow(QObject):
             return
         request = result.request
         plan = plan_size(
-            request.width, request.height, self._state.native_resolution, request.high_res, request.tier_scale
+            request.width,
+            request.height,
+            self._state.native_resolution,
+            request.high_res,
+            request.tier_scale,
+            self._state.model_above_native,
         )
         units = work_units(profile, plan, request.steps, request.kv_compression, request.refine_strength)
         rates = self._preferences.measured_rates
@@ -187,6 +192,7 @@ class GenerationFlow(QObject):
                 self._state.native_resolution = int(status.native_resolution)
             self._state.memory_profile = status.memory_profile
             self._state.use_model_guidance(status.guidance_scale)
+            self._state.model_above_native = status.above_native
         elif status.state is ModelState.FAILED:
             self._load_failure = status.message
             self.load_failed.emit(status.message)
