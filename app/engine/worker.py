@@ -293,7 +293,11 @@ def load_pipeline(
 ) -> Any:
     """The default pipeline factory; importing the pipeline here keeps torch out of the GUI's start."""
     from app.engine.pipeline import Pipeline
+    from app.engine.quiet import quiet_libraries
 
+    # The window shows loading progress in the model status; the libraries' own bars would only reach the terminal.
+    # Failures still raise, and reach the user as the FAILED status with the app's own message.
+    quiet_libraries()
     return Pipeline.load(model, transformer=transformer, options=options or EngineOptions(), progress=progress)
 
 

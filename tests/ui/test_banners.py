@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QPushButton
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QPushButton, QToolButton
 from pytestqt.qtbot import QtBot
 
 from app.application import Studio
@@ -12,6 +15,7 @@ from app.core.errors import InvalidRequestError
 from app.core.request import GenerationRequest, GenerationResult
 from app.store.gallery import Gallery
 from app.ui.create.state import SizeMode
+from app.ui.viewer.image_viewer import ImageViewer
 from tests.ui.conftest import JOB_TIMEOUT_MS, generate_and_wait
 from tests.ui.fakes import fake_image
 
@@ -78,3 +82,54 @@ def test_settings_loaded_banners_replace_each_other(qtbot: QtBot, studio: Studio
         qtbot.waitUntil(lambda path=item.path: any(path.name in b.title for b in studio.window.banners.banners))
     loaded = [b for b in studio.window.banners.banners if b.title.startswith("Settings loaded")]
     assert len(loaded) == 1
+
+
+def _tall_image() -> QImage:
+    """Fitted by its height, so a banner that takes height from the viewer changes its scale."""
+    image = QImage(512, 2048, QImage.Format.Format_RGB32)
+    image.fill(QColor("#204060"))
+    return image
+
+
+def _fit_scale(viewer: ImageViewer) -> float:
+    """The scale at which the image fills the viewport as it is now, less fit's 12 px margin on each side."""
+    view, image = viewer.viewport().size(), viewer.content_rect()
+    return min((view.width() - 24) / image.width(), (view.height() - 24) / image.height())
+
+
+def _dismiss(qtbot: QtBot, studio: Studio) -> None:
+    """Click the newest banner's close button, as the user does."""
+    close = next(
+        b for b in studio.window.banners.banners[0].findChildren(QToolButton) if b.accessibleName() == "Dismiss"
+    )
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+    qtbot.wait(20)
+
+
+def test_a_fitted_image_refits_when_a_banner_opens_and_closes(qtbot: QtBot, studio: Studio) -> None:
+    """Fit to window follows the viewer's height as a banner takes it and gives it back (#29 item 13)."""
+    viewer = studio.window.viewer
+    viewer.set_image(_tall_image())
+    qtbot.wait(20)
+    alone = viewer.viewport().height()
+    assert viewer.fit_mode and viewer.transform().m11() == pytest.approx(_fit_scale(viewer))
+    studio.window.show_error("Something went wrong", "one line of details")
+    qtbot.waitUntil(lambda: viewer.viewport().height() < alone)
+    qtbot.wait(20)
+    assert viewer.transform().m11() == pytest.approx(_fit_scale(viewer))
+    _dismiss(qtbot, studio)
+    assert viewer.viewport().height() == alone
+    assert viewer.fit_mode and viewer.transform().m11() == pytest.approx(_fit_scale(viewer))
+
+
+def test_a_zoom_the_user_chose_stays_when_a_banner_opens_and_closes(qtbot: QtBot, studio: Studio) -> None:
+    """Zoomed by hand, the image keeps its zoom while a banner comes and goes."""
+    viewer = studio.window.viewer
+    viewer.set_image(_tall_image())
+    qtbot.wait(20)
+    viewer.zoom_in()
+    zoom = viewer.zoom_percent
+    studio.window.show_error("Something went wrong", "one line of details")
+    qtbot.wait(20)
+    _dismiss(qtbot, studio)
+    assert not viewer.fit_mode and viewer.zoom_percent == pytest.approx(zoom)

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from app.application import Studio
 from app.core.downloads import DownloadCancelledError, DownloadError, DownloadProgress
 from app.core.model_info import ModelInfo, ModelSource
+from app.ui.models import model_conversion as model_conversion_module
 from app.ui.models import model_manager as model_manager_module
 from app.ui.models.download_panel import DownloadPanel
 from app.ui.models.model_conversion import ModelConversion, resolution_from_name
@@ -243,14 +244,33 @@ def test_download_asks_before_touching_the_network(
     assert questions and "internet connection" in questions[0] and panel.task is None
 
 
-def test_the_download_box_stays_put_while_a_conversion_runs(qtbot: QtBot, tmp_path: Path) -> None:
-    """The conversion's progress bar and a long message appear without moving the download box."""
+def test_the_conversion_rows_take_no_room_when_idle_and_move_no_button_when_they_appear(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle, no blank row sits under the buttons; a conversion's bar, Cancel and long message then appear without
+    moving the buttons or the download box, and go again when it is cancelled."""
+    stage = "checking the weights of a checkpoint with a rather long name, so that its line wraps in the dialog " * 2
+    script = f"import time; print('40% 0.1s {stage}', flush=True); time.sleep(60)"
+    monkeypatch.setattr(model_conversion_module, "convert_command", lambda *_: (sys.executable, ["-c", script]))
     manager = _manager(qtbot, tmp_path)
+    qtbot.waitExposed(manager)
+    add_checkpoint = next(b for b in manager.findChildren(QPushButton) if b.text() == "Add checkpoint…")
     box = manager.findChild(QGroupBox)
+    fixed = (add_checkpoint, manager.use_button, box)
+
+    def places() -> list[QPoint]:
+        return [widget.mapTo(manager, QPoint(0, 0)) for widget in fixed]
+
+    gap = box.mapTo(manager, QPoint(0, 0)).y() - add_checkpoint.mapTo(manager, QPoint(0, add_checkpoint.height())).y()
+    assert gap < manager.task_bar.sizeHint().height()
+    before = places()
+    conversion = manager.convert_checkpoint(tmp_path / "x.pth", 1024)
+    qtbot.waitUntil(lambda: manager.task_label.text() == f"Converting: {stage.strip()}", timeout=20000)
     qtbot.wait(10)
-    before = box.mapTo(manager, QPoint(0, 0))
-    manager.task_bar.setVisible(True)
-    manager.task_cancel.setVisible(True)
-    manager._tell("Converting: checking the weights of a checkpoint with a rather long name, so it wraps")
+    assert manager.task_bar.isVisible() and manager.task_cancel.isVisible()
+    assert places() == before
+    with qtbot.waitSignal(conversion.failed, timeout=20000):
+        manager.task_cancel.click()
     qtbot.wait(10)
-    assert box.mapTo(manager, QPoint(0, 0)) == before
+    assert not manager.task_bar.isVisible() and manager.task_label.text() == "Conversion cancelled."
+    assert places() == before

@@ -143,13 +143,9 @@ class ModelManager(QDialog):
         self.task_label = QLabel()
         self.task_label.setProperty("role", "hint")
         self.task_label.setWordWrap(True)
-        self.task_label.setMinimumHeight(2 * self.task_label.fontMetrics().lineSpacing())
+        self.task_label.setVisible(False)
         self.task_cancel = QPushButton(icon("stop"), "Cancel conversion")
         self.task_cancel.setVisible(False)
-        for hidden in (self.task_bar, self.task_cancel):  # their room is kept, so nothing below them moves
-            policy = hidden.sizePolicy()
-            policy.setRetainSizeWhenHidden(True)
-            hidden.setSizePolicy(policy)
         self.task_cancel.clicked.connect(lambda: self.conversion.cancel() if self.conversion else None)
         task_row = QHBoxLayout()
         task_row.addWidget(self.task_bar, 1)
@@ -163,9 +159,11 @@ class ModelManager(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        # The task rows take no room while hidden. Between the table (which stretches) and the buttons, they take
+        # their room from the table when they appear, so the buttons and the download box below stay put.
         layout.addLayout(task_row)
         layout.addWidget(self.task_label)
+        layout.addLayout(buttons)
         layout.addWidget(download_box)
         self.refresh()
 
@@ -299,8 +297,9 @@ class ModelManager(QDialog):
         self.conversion = None
 
     def _tell(self, text: str, error: bool = False) -> None:
-        """The line under the table; errors in red, like the download box's."""
+        """The line under the table, shown while it has something to say; errors in red, like the download box's."""
         self.task_label.setText(text)
+        self.task_label.setVisible(bool(text))
         self.task_label.setProperty("level", "danger" if error else "")
         self.task_label.style().polish(self.task_label)
 
