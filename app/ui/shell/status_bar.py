@@ -68,6 +68,7 @@ class StudioStatusBar(QStatusBar):
             ModelState.READY: "ready",
             ModelState.FAILED: "failed",
         }[status.state]
-        demo = " (demo)" if status.is_demo else ""
+        # A demo model is marked unless its name already says so ("PixArt Studio demo (shapes world)").
+        demo = " (demo)" if status.is_demo and "demo" not in name.lower() else ""
         self.model_label.setText(f"● {name}{demo} · {state}")
         self.model_label.setToolTip(status.message or name)
