@@ -20,8 +20,10 @@ from PySide6.QtWidgets import QApplication
 
 from app import __version__
 from app.core.errors import StudioError
+from app.core.model_info import ModelInfo
 from app.core.paths import AppPaths
 from app.engine.controller import EngineController
+from app.engine.jobs import ModelState
 from app.store.gallery import Gallery
 from app.ui.create.prompt_history import PromptHistory
 from app.ui.create.state import GenerationSettings
@@ -118,20 +120,21 @@ def build_studio(
         window.show_error(message, details)
     if controller.model == "demo":
         window.show_demo_notice()
-    _learn_native_resolution(controller, state, window)
+    _learn_the_model(controller, state, window)
     return Studio(app, paths, preferences, gallery, controller, state, window)
 
 
-def _learn_native_resolution(controller: EngineController, state: GenerationSettings, window: MainWindow) -> None:
-    """Read the active model's native resolution from its files (no loading) so sizes are right at once."""
+def _learn_the_model(controller: EngineController, state: GenerationSettings, window: MainWindow) -> None:
+    """Read the active model's files (no loading) so sizes, guidance and the size line are right at once."""
 
-    def on_models(models: list[Any]) -> None:
-        for info in models:
-            if controller.model in (info.name, str(info.path)) and info.native_resolution:
-                state.native_resolution = int(info.native_resolution)
-                return
+    model = controller.model
 
-    run_in_background(controller.list_models, on_models, lambda error: log.warning("models: %s", error), window)
+    def follow(info: ModelInfo | None) -> None:
+        # Too late once the model has loaded (it has told itself) or another was chosen (set_model has told).
+        if controller.model == model and controller.model_status.state is not ModelState.READY:
+            state.follow_model(info)
+
+    run_in_background(controller.describe_model, follow, lambda error: log.warning("model: %s", error), window)
 
 
 def _install_excepthook(window: MainWindow) -> None:

@@ -28,7 +28,7 @@ from app.engine.job_queue import EngineConfig, JobQueue
 from app.engine.jobs import JobInfo, JobProgress, ModelState, ModelStatus
 from app.engine.token_counter import TokenCounter
 from app.engine.worker import EngineWorker
-from app.model.catalog import list_models, recommended_guidance, resolve_model_path
+from app.model.catalog import described_model, list_models, resolve_model_path
 from app.model.hub_download import download_model
 from app.remote.target import ServerTarget
 
@@ -51,7 +51,7 @@ class EngineController(QObject):
     job_cancelled = Signal(int)
     queue_changed = Signal(list)  # list[JobInfo] waiting, the running job excluded
     model_status_changed = Signal(object)  # ModelStatus
-    recommended_guidance_changed = Signal(object)  # float | None: what a newly chosen model's folder recommends
+    model_described = Signal(object)  # ModelInfo | None: a chosen model as its folder describes it, before loading
     connection_changed = Signal(bool, str)  # server reachable, message; only while rendering on a server
 
     def __init__(
@@ -99,6 +99,10 @@ class EngineController(QObject):
     def model(self) -> str:
         """The model new jobs run with ("demo" or a model folder)."""
         return self._queue.config.model
+
+    def describe_model(self) -> ModelInfo | None:
+        """The active model as its folder describes it, read without loading (None: see `described_model`)."""
+        return described_model(self._queue.config.model, self._queue.config.transformer)
 
     @property
     def options(self) -> EngineOptions:
@@ -176,8 +180,8 @@ class EngineController(QObject):
             return
         self._queue.replace_config(model=model, transformer=transformer)
         self._set_status(ModelStatus(ModelState.UNLOADED, model))
-        # Known from the folder's JSON at once, so the next job uses it even though the model loads only then.
-        self.recommended_guidance_changed.emit(recommended_guidance(model, transformer))
+        # Known from the folder's JSON at once, so the next job uses its guidance even though it loads only then.
+        self.model_described.emit(described_model(model, transformer))
         self._emit_queue()  # waiting jobs now name the new model
 
     def set_options(self, options: EngineOptions) -> None:

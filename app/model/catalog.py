@@ -80,14 +80,17 @@ def model_info(path: Path, source: ModelSource, name: str | None = None) -> Mode
     )
 
 
-def recommended_guidance(model: str, transformer: str | None = None) -> float | None:
-    """The guidance `model`'s folder recommends, read without loading it; None with a transformer override (the
-    recommendation was made for the folder's own transformer) or when the model cannot be read (its load says why)."""
+def described_model(model: str, transformer: str | None = None) -> ModelInfo | None:
+    """What `model`'s folder says about it (resolution, guidance, way above native), read without loading it.
+
+    None with a transformer override (the folder's recommendations were made for its own transformer) or when the
+    model cannot be read (its load says why).
+    """
     if transformer is not None:
         return None
     try:
         source = ModelSource.DEMO if model == DEMO_MODEL_NAME else ModelSource.FOLDER
-        return model_info(resolve_model_path(model), source).guidance_scale
+        return model_info(resolve_model_path(model), source)
     except ModelLoadError:
         return None
 

@@ -14,7 +14,7 @@ from app.application import Studio
 from app.core.resources import DEMO_MODEL_NAME
 from app.core.schedulers import SchedulerName
 from app.core.sizes import GenerationPath, HighResMethod
-from app.model.catalog import recommended_guidance
+from app.model.catalog import described_model
 from app.store.preferences import load_preferences
 from app.ui.viewer.image_viewer import ImageViewer
 from tests.ui.conftest import JOB_TIMEOUT_MS, answer_quit_question, generate_and_wait
@@ -199,7 +199,7 @@ def test_choosing_a_model_applies_its_recommended_guidance_before_it_loads(studi
     """Picking a model sets the guidance its folder recommends at once (read from JSON), so the first job after
     the switch already uses it; a folder without a recommendation goes back to the sampler's 4.5."""
     panel = studio.window.generation_panel
-    demo_guidance = recommended_guidance(DEMO_MODEL_NAME)  # what the shipped demo's studio.json says
+    demo_guidance = described_model(DEMO_MODEL_NAME).guidance_scale  # what the shipped demo's studio.json says
     recommended = 3.5
     assert len({recommended, demo_guidance, 4.5}) == 3  # each switch must show up as a change
     for name, studio_json in (("recommends", {"guidance_scale": recommended}), ("plain", None)):

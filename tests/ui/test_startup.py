@@ -10,6 +10,8 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from app.core.sizes import HighResMethod
+from app.engine.jobs import ModelState
 from app.ui.create.state import SizeMode
 from app.ui.widgets.theme import Theme
 
@@ -86,3 +88,15 @@ def test_a_closed_demo_notice_stays_closed_after_a_restart(qtbot: QtBot, make_st
     second = make_studio()
     qtbot.wait(50)
     assert not any("demo model" in b.title for b in second.window.banners.banners)
+
+
+def test_before_the_demo_loads_the_window_already_follows_its_studio_json(qtbot: QtBot, make_studio) -> None:
+    """At start, from the demo's files alone: its 128-px tiers, its guidance 2 (so the first job uses it) and its
+    enlarging above native size, which the size line names; the model itself has not loaded."""
+    studio = make_studio()
+    state, panel = studio.state, studio.window.generation_panel
+    qtbot.waitUntil(lambda: state.model_above_native is HighResMethod.ENLARGE, timeout=10_000)
+    assert studio.controller.model_status.state is ModelState.UNLOADED
+    assert state.native_resolution == 128 and panel.guidance_spin.value() == 2.0
+    state.tier_scale = 4.0
+    assert "the model's own size, then enlarged 4.0× to 512×512" in studio.window.side_panel.size_summary.text()

@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core.model_info import ModelInfo
 from app.core.presets import ASPECT_PRESETS, EXACT_PRESETS, AspectPreset, ExactSizePreset
 from app.core.request import GenerationRequest, KVCompressionMode
 from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName, default_guidance
@@ -177,6 +178,14 @@ class GenerationSettings(QObject):
     def default_guidance(self, scheduler: SchedulerName | None = None) -> float:
         """The guidance a job gets unless the user tunes it: the model's recommendation, else the sampler's default."""
         return default_guidance(scheduler or self.scheduler, self._model_guidance)
+
+    def follow_model(self, info: ModelInfo | None) -> None:
+        """Take what a chosen model's folder says, before it loads: its resolution, guidance and way above native
+        size (None: a model that says nothing, or a transformer override, whose loading will tell)."""
+        if info is not None and info.native_resolution:
+            self.native_resolution = info.native_resolution
+        self.use_model_guidance(None if info is None else info.guidance_scale)
+        self.model_above_native = HighResMethod.AUTO if info is None else info.above_native
 
     def use_model_guidance(self, recommended: float | None) -> None:
         """Follow a newly loaded model's recommended guidance (None: the sampler's), unless tuned by hand."""

@@ -66,7 +66,7 @@ class GenerationFlow(QObject):
         controller.job_failed.connect(self._on_failed)
         controller.job_cancelled.connect(self._forget)
         controller.model_status_changed.connect(self._on_model_status)
-        controller.recommended_guidance_changed.connect(self._state.use_model_guidance)
+        controller.model_described.connect(self._state.follow_model)
 
     def generate(self) -> int | None:
         """Queue a job from the current settings; None (and a message) when the settings are invalid."""
