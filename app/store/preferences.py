@@ -40,6 +40,7 @@ class SavedPreferences:
     measured_rates: dict[str, Any] = field(default_factory=dict)  # core.estimates.MeasuredRates, by kind of job
     window_geometry: str = ""  # base64 of the window's geometry and dock layout (Qt's opaque formats)
     window_state: str = ""
+    gallery_info_open: bool = True  # the gallery's info panel under the grid
     generation: dict[str, Any] = field(default_factory=dict)  # the controls' last values
     prompt_history: tuple[str, ...] = ()  # newest first
     style_presets: tuple[StylePreset, ...] = DEFAULT_STYLES
@@ -68,6 +69,7 @@ class SavedPreferences:
             values[name] = value if isinstance(value, str) else getattr(defaults, name)
         values["render_on_server"] = data.get("render_on_server") is True
         values["demo_notice_dismissed"] = data.get("demo_notice_dismissed") is True
+        values["gallery_info_open"] = data.get("gallery_info_open") is not False  # open unless closed
         options = data.get("engine_options")
         values["engine_options"] = EngineOptions.from_dict(options if isinstance(options, dict) else {})
         rates = data.get("measured_rates")

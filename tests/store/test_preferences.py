@@ -24,6 +24,7 @@ def test_every_value_round_trips(tmp_path: Path) -> None:
         measured_rates={"native|cpu|fp32": {"sampling_s_per_unit": 0.25, "finish_s_per_megapixel": 1.0, "jobs": 2}},
         window_geometry="AdnQyw==",
         window_state="AAAA/w==",
+        gallery_info_open=False,
         generation={"steps": 30, "prompt": "a fox"},
         prompt_history=("a fox", "a hare"),
         style_presets=(StylePreset("Mine", "my look"),),
@@ -55,6 +56,7 @@ def test_values_of_the_wrong_type_fall_back_one_by_one(tmp_path: Path) -> None:
                 "prompt_history": ["kept", 7, "  "],
                 "style_presets": [{"name": "A", "text": "a"}, {"name": 1}],
                 "generation": [],
+                "gallery_info_open": "no",
             }
         ),
         encoding="utf-8",
@@ -63,6 +65,7 @@ def test_values_of_the_wrong_type_fall_back_one_by_one(tmp_path: Path) -> None:
     assert (loaded.theme, loaded.model, loaded.measured_rates, loaded.generation) == ("dark", "demo", {}, {})
     assert loaded.engine_options == EngineOptions(precision=Precision.FP16)
     assert loaded.prompt_history == ("kept",) and loaded.style_presets == (StylePreset("A", "a"),)
+    assert loaded.gallery_info_open  # only a real false closes the gallery's info panel
 
 
 def test_update_saves_only_changes(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The gallery panel: search, favourites filter and a thumbnail grid with a context menu, drag out and drop in."""
+"""The gallery panel: search, favourites filter, a thumbnail grid with a context menu, drag out and drop in, and
+the selected image's details under it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QMenu,
+    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -20,7 +22,9 @@ from app.core.wording import counted
 from app.store.items import GalleryItem
 from app.ui.gallery.gallery_delegate import CELL, GalleryDelegate
 from app.ui.gallery.gallery_model import ITEM_ROLE, GalleryModel
+from app.ui.gallery.info_panel import InfoPanel
 from app.ui.gallery.lineage import lineage_of
+from app.ui.settings.preferences import Preferences
 from app.ui.widgets.drops import dropped_images
 from app.ui.widgets.icons import icon
 
@@ -81,9 +85,10 @@ class GalleryView(QWidget):
     favourite_requested = Signal(list, bool)
     files_dropped = Signal(list)
 
-    def __init__(self, model: GalleryModel, parent: QWidget | None = None) -> None:
+    def __init__(self, model: GalleryModel, preferences: Preferences, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
+        self._preferences = preferences
         self.search = QLineEdit()
         self.search.setObjectName("gallerySearch")
         self.search.setPlaceholderText("Search prompts or a seed…")
@@ -131,16 +136,45 @@ class GalleryView(QWidget):
         QShortcut(QKeySequence.StandardKey.Delete, self.view, lambda: self._emit_selected(self.delete_requested))
         QShortcut(QKeySequence.StandardKey.Copy, self.view, self._copy_current)
 
+        self.info = InfoPanel()
+        self.info.show_source_requested.connect(self.show_source_requested)
+        self.info.open_location_requested.connect(self.open_location_requested)
+        self.view.selectionModel().selectionChanged.connect(self._show_info)
+        model.modelReset.connect(self._show_info)  # a reset drops the selection without selectionChanged
+        model.rowsRemoved.connect(self._show_info)
+        # The details share the dock's height with the grid through a splitter, so a user can give either more.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("galleryInfoSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.info)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)  # a taller window gives the grid more rows, not the details
+        self.info_toggle = QToolButton()
+        self.info_toggle.setObjectName("galleryInfoToggle")
+        self.info_toggle.setCheckable(True)
+        self.info_toggle.setIcon(icon("info"))
+        self.info_toggle.setToolTip("Show how the selected image was made")
+        self.info_toggle.setAccessibleName("Show image details")
+        self.info_toggle.setChecked(preferences.gallery_info_open)
+        self.info.setVisible(preferences.gallery_info_open)
+        self.info_toggle.toggled.connect(self._on_info_toggled)
+
         header = QHBoxLayout()
         header.setSpacing(4)
         header.addWidget(self.search, 1)
         header.addWidget(self.favourites)
+        # The toggle sits in the footer, which stays at the dock's bottom edge whether the details show or not.
+        footer = QHBoxLayout()
+        footer.setSpacing(4)
+        footer.addWidget(self.count_label, 1)
+        footer.addWidget(self.info_toggle)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
         layout.addLayout(header)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.count_label)
+        layout.addWidget(self.splitter, 1)
+        layout.addLayout(footer)
         model.count_changed.connect(self._show_count)
         self._show_count(model.total)
 
@@ -165,6 +199,7 @@ class GalleryView(QWidget):
             self.view.selectionModel().blockSignals(False)
             self.view.scrollTo(index)
             self.view.viewport().update()
+            self._show_info()
 
     def jump_to(self, item_id: int) -> bool:
         """Select an image by id, clearing the search and favourites filter if they hide it; False if gone."""
@@ -194,6 +229,15 @@ class GalleryView(QWidget):
         self.count_label.setText(f"{total} {noun}{' found' if filtered else ''}")
         if total == 0 and not filtered:
             self.count_label.setText("No images yet — generated images are kept here.")
+
+    def _on_info_toggled(self, shown: bool) -> None:
+        self.info.setVisible(shown)
+        self._preferences.gallery_info_open = shown
+        self._show_info()
+
+    def _show_info(self, *_: object) -> None:
+        if self.info_toggle.isChecked():  # closed, it catches up when opened
+            self.info.show_items(self.selected_items(), self.model.gallery.root)
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

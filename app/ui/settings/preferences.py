@@ -137,6 +137,15 @@ class Preferences(QObject):
         self._update(demo_notice_dismissed=bool(value))
 
     @property
+    def gallery_info_open(self) -> bool:
+        """Whether the gallery shows the selected image's details under its grid."""
+        return self._values.gallery_info_open
+
+    @gallery_info_open.setter
+    def gallery_info_open(self, value: bool) -> None:
+        self._update(gallery_info_open=bool(value))
+
+    @property
     def window_geometry(self) -> QByteArray:
         """The main window's saved geometry (empty before the first save)."""
         return QByteArray.fromBase64(self._values.window_geometry.encode("ascii"))

@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         self.prompt_editor = self.side_panel.prompt_editor
         self.generation_panel = self.side_panel.generation_panel
         self.side_dock = self._dock("createDock", "Create", self.side_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.gallery = GalleryView(gallery_model)
+        self.gallery = GalleryView(gallery_model, preferences)
         self.gallery_dock = self._dock("galleryDock", "Gallery", self.gallery, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.side_dock, self.gallery_dock], [PANEL_WIDTH, 300], Qt.Orientation.Horizontal)
 
