@@ -14,6 +14,7 @@ from app.application import build_studio
 from app.core.request import GenerationRequest, GenerationResult
 from app.core.resources import demo_model_dir
 from app.core.source_image import GenerationMode
+from app.ui.create.state import SeedMode
 from app.ui.gallery.lineage import lineage_of
 
 pytestmark = pytest.mark.skipif(
@@ -55,6 +56,9 @@ def test_inpaint_a_mouse_painted_mask_with_the_demo_model(qtbot: QtBot) -> None:
         qtbot.mouseRelease(viewport, LEFT, NONE, viewer.mapFromScene(QPointF(124, 124)))
         assert painter.has_mask()
         studio.state.steps = 8
+        # A fixed seed: for a few random seeds the demo leaves the cell white, which reads as nothing repainted
+        # (mean change 0.6); seeds 1-8 change it by 24-55, seed 3 by 48.
+        studio.state.seed_mode, studio.state.seed = SeedMode.FIXED, 3
         studio.state.image.mask_blur = 2
         window.prompt_editor.prompt_edit.setPlainText("a small blue square in the bottom right on a white background")
         qtbot.mouseClick(window.generation_panel.generate_button, LEFT)
