@@ -21,15 +21,17 @@ from tests.ui.fakes import fake_image
 LONG_PROMPT = "a vintage travel poster of a lighthouse at dusk, " * 8
 
 
-def _save(studio: Studio, prompt: str, **settings: object) -> GalleryItem:
+def _save(
+    studio: Studio, prompt: str, path: GenerationPath = GenerationPath.NATIVE, sampled=(256, 384), **settings: object
+) -> GalleryItem:
     request = GenerationRequest(prompt=prompt, width=256, height=384, **settings)
     result = GenerationResult(
         image=fake_image(request),
         request=request,
         model_name="fake-model",
-        path=GenerationPath.NATIVE,
-        sampled_width=256,
-        sampled_height=384,
+        path=path,
+        sampled_width=sampled[0],
+        sampled_height=sampled[1],
         duration_s=1.5,
     )
     item = studio.gallery.save(result)
@@ -71,6 +73,13 @@ def test_selecting_an_image_shows_how_it_was_made(qtbot: QtBot, studio: Studio) 
     assert _value(panel, "Sampled") == "Directly at 256×384"
     assert _value(panel, "File") == item.path.name and _value(panel, "Folder") == item.path.parent.name
     assert _value(panel, "File size").endswith("B") and _value(panel, "Created")
+
+
+def test_an_enlarged_image_says_it_was_made_at_the_models_own_size(qtbot: QtBot, studio: Studio) -> None:
+    """An image the model made small and enlarged (the demo above 128 px) says so, not "directly at" its size."""
+    item = _save(studio, "a small square", path=GenerationPath.ENLARGED, sampled=(96, 144))
+    panel = _select(studio, item)
+    assert _value(panel, "Sampled") == "At the model's own size, 96×144, then resized to 256×384"
 
 
 def test_absent_values_are_left_out(qtbot: QtBot, studio: Studio) -> None:

@@ -125,6 +125,8 @@ def _sampling(metadata: dict[str, Any], request: dict[str, Any]) -> str:
         strength = request.get("refine_strength")
         redraw = f" (redraw {strength:g})" if isinstance(strength, (int, float)) else ""
         how = f"At native size, enlarged to {sampled} and redrawn for detail{redraw}"
+    elif path == "enlarged":
+        how = f"At the model's own size, {sampled}"
     else:
         return ""
     target = (request.get("width"), request.get("height"))
