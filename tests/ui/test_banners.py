@@ -78,7 +78,7 @@ def test_settings_loaded_banners_replace_each_other(qtbot: QtBot, studio: Studio
     for seed in (1, 2):
         _save(studio.gallery, f"poster {seed}", seed=seed)
     for item in studio.gallery.page(0, 2):
-        studio.window.import_settings([item.path])
+        studio.window.settings_reuse.import_settings([item.path])
         qtbot.waitUntil(lambda path=item.path: any(path.name in b.title for b in studio.window.banners.banners))
     loaded = [b for b in studio.window.banners.banners if b.title.startswith("Settings loaded")]
     assert len(loaded) == 1

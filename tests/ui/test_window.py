@@ -151,13 +151,13 @@ def test_file_dialogs_open_in_the_users_folders_not_the_apps(qtbot: QtBot, studi
     import os
     from pathlib import Path
 
-    from app.ui.shell import main_window
+    from app.ui.shell import settings_reuse
 
     asked: list[str] = []
     monkeypatch.setattr(
-        main_window.QFileDialog, "getOpenFileName", lambda _p, _t, folder, _f: (asked.append(folder), ("", ""))[1]
+        settings_reuse.QFileDialog, "getOpenFileName", lambda _p, _t, folder, _f: (asked.append(folder), ("", ""))[1]
     )
-    studio.window.open_import_dialog()
+    studio.window.settings_reuse.open_import_dialog()
     assert asked and Path(asked[0]).is_dir() and Path(asked[0]).resolve() != Path(os.getcwd()).resolve()
 
 

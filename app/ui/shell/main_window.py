@@ -9,15 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QImage, QImageReader
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
-from app.core.errors import InvalidRequestError
 from app.core.paths import AppPaths
-from app.core.wording import counted
-from app.engine.jobs import ModelState, ModelStatus
 from app.store.gallery import Gallery
 from app.store.items import GalleryItem
-from app.store.metadata import read_image_metadata
 from app.store.pending_jobs import PendingJobsFile, pending_jobs_path
 from app.ui.create.prompt_history import PromptHistory
 from app.ui.create.state import GenerationSettings
@@ -26,16 +22,17 @@ from app.ui.create.style_presets import StylePresets
 from app.ui.gallery.gallery_actions import GalleryActions
 from app.ui.gallery.gallery_model import GalleryModel
 from app.ui.gallery.gallery_view import GalleryView
-from app.ui.gallery.lineage import lineage_of
 from app.ui.models.model_manager import ModelManager
 from app.ui.settings.preferences import Preferences
 from app.ui.settings.server_settings import saved_server
 from app.ui.settings.settings_dialog import SettingsDialog
 from app.ui.shell.banner import Banner, BannerArea
 from app.ui.shell.generation_flow import GenerationFlow
-from app.ui.shell.help_dialogs import REAL_WEIGHTS_HELP, show_about, show_weights_help
+from app.ui.shell.help_dialogs import show_about, show_weights_help
+from app.ui.shell.notices import Notices
 from app.ui.shell.saved_queue import SavedQueue, confirm_quit
 from app.ui.shell.session import Session
+from app.ui.shell.settings_reuse import SettingsReuse
 from app.ui.shell.shortcuts import ShortcutsDialog
 from app.ui.shell.side_panel import PANEL_WIDTH, SidePanel
 from app.ui.shell.source_flow import SourceFlow
@@ -45,13 +42,11 @@ from app.ui.viewer.image_viewer import ImageViewer
 from app.ui.widgets.background import run_in_background
 from app.ui.widgets.drops import dropped_images
 from app.ui.widgets.icons import app_icon
-from app.ui.widgets.start_folders import pictures_folder
 
 if TYPE_CHECKING:
     from app.engine.controller import EngineController
 
 log = logging.getLogger(__name__)
-_NEWS_MS = 12000  # how long news of a finished action (settings loaded) stays
 
 WINDOW_TITLE = "PixArt Studio"
 
@@ -78,10 +73,6 @@ class MainWindow(QMainWindow):
         self.controller, self.state, self.preferences = controller, state, preferences
         self.gallery_model, self.history, self.styles, self.paths = gallery_model, history, styles, paths
         self.gallery_opener = gallery_opener
-        self._demo_notice: Banner | None = None
-        # Once closed, the demo notice stays closed on later launches too (it said all it has to say).
-        self._demo_notice_dismissed = preferences.demo_notice_dismissed
-        self._connection_banner: Banner | None = None
         self._image_load = 0  # bumps on every request so only the newest load shows
         self._full_screen_state: QByteArray | None = None
 
@@ -108,6 +99,8 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.flow = GenerationFlow(controller, state, gallery_model, history, preferences, self)
         self.gallery_actions = GalleryActions(gallery_model, self, self)
+        self.notices = Notices(self)
+        self.settings_reuse = SettingsReuse(self)
         self.session = Session(self, state, preferences)
         self.saved_queue = SavedQueue(controller, PendingJobsFile(pending_jobs_path(paths)), self)
         self.source_flow = SourceFlow(self)
@@ -136,7 +129,8 @@ class MainWindow(QMainWindow):
         logs = self.paths.logs
         # fmt: off
         return (
-            c("import_settings", "Load settings from image…", self.open_import_dialog, ("Ctrl+O",), "folder", "&File"),
+            c("import_settings", "Load settings from image…", self.settings_reuse.open_import_dialog, ("Ctrl+O",),
+              "folder", "&File"),
             c("export", "Export selected images…", self.export_selected, ("Ctrl+E",), "export", "&File"),
             c("open_output", "Open output folder", self.open_output_folder, (), "folder", "&File"),
             c("quit", "Quit", self.close, ("Ctrl+Q",), None, "&File", separator_before=True),
@@ -188,16 +182,16 @@ class MainWindow(QMainWindow):
         flow.image_ready.connect(self._on_image_ready)
         flow.preview_ready.connect(lambda image: viewer.set_image(image, preview=True))
         flow.failed.connect(self.show_error)
-        flow.load_failed.connect(self._on_load_failed)
-        flow.invalid_settings.connect(self._on_invalid_settings)
+        flow.load_failed.connect(self.notices.load_failed)
+        flow.invalid_settings.connect(self.notices.invalid_settings)
         flow.message.connect(self.status.show_message)
         viewer.zoom_changed.connect(self.status.show_zoom)
         viewer.image_changed.connect(self.status.show_size)
         viewer.pixel_hovered.connect(self.status.show_pixel)
         gallery.item_selected.connect(self.show_item)
-        gallery.reuse_prompt.connect(self._reuse_prompt)
-        gallery.reuse_settings.connect(self.reuse_settings)
-        gallery.reuse_seed.connect(self._reuse_seed)
+        gallery.reuse_prompt.connect(self.settings_reuse.reuse_prompt)
+        gallery.reuse_settings.connect(self.settings_reuse.reuse_settings)
+        gallery.reuse_seed.connect(self.settings_reuse.reuse_seed)
         gallery.copy_requested.connect(self.gallery_actions.copy_image)
         gallery.open_location_requested.connect(self.gallery_actions.open_location)
         gallery.export_requested.connect(self.gallery_actions.export)
@@ -210,8 +204,9 @@ class MainWindow(QMainWindow):
         viewer.files_dropped.connect(self.source_flow.dropped)
         self.gallery_actions.message.connect(self.status.show_message)
         self.gallery_actions.failed.connect(self.show_error)
-        self.gallery_actions.deleted.connect(self._on_deleted)
-        self.controller.model_status_changed.connect(self._on_model_status)
+        self.gallery_actions.deleted.connect(self.notices.deleted)
+        self.controller.model_status_changed.connect(self.status.show_model)
+        self.controller.model_status_changed.connect(self.notices.model_status)
         self.controller.job_started.connect(lambda _info: panel.set_busy(True))
         for signal in (self.controller.job_finished, self.controller.job_cancelled):
             signal.connect(lambda _job_id: panel.set_busy(self.controller.is_busy))
@@ -228,7 +223,7 @@ class MainWindow(QMainWindow):
         self.preferences.save_failed.connect(self.show_error)
         self.saved_queue.save_failed.connect(self.show_error)
         self.preferences.server_changed.connect(lambda *_: self.controller.set_server(saved_server(self.preferences)))
-        self.controller.connection_changed.connect(self._on_connection_changed)
+        self.controller.connection_changed.connect(self.notices.connection_changed)
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -248,28 +243,11 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str, details: str = "") -> Banner:
         """An error banner above the viewer, with details to copy."""
-        log.warning("%s %s", message, details)
-        one_line = details if details and "\n" not in details.strip() and len(details) < 300 else ""
-        return self.banners.show_banner(Banner("error", message, one_line, details))
+        return self.notices.show_error(message, details)
 
     def show_demo_notice(self) -> None:
         """The first-run notice: this is the demo model, and how to get real weights."""
-        if self._demo_notice is not None or self._demo_notice_dismissed:
-            return
-        notice = Banner(
-            "info",
-            "You are using the built-in demo model",
-            "It is tiny and only knows simple shapes, so it is for trying the app. " + REAL_WEIGHTS_HELP,
-            actions=(("Open Models…", self.open_model_manager),),
-            rich_message=True,
-        )
-        notice.dismissed.connect(self._on_demo_notice_dismissed)
-        self._demo_notice = self.banners.show_banner(notice)
-
-    def _on_demo_notice_dismissed(self) -> None:
-        self._demo_notice = None
-        self._demo_notice_dismissed = True
-        self.preferences.demo_notice_dismissed = True
+        self.notices.show_demo_notice()
 
     def show_item(self, item: GalleryItem) -> None:
         """Load a gallery image into the viewer."""
@@ -303,30 +281,6 @@ class MainWindow(QMainWindow):
         if not self.gallery.jump_to(item_id):
             self.show_error(f"The source image #{item_id} is no longer in the gallery.", "It may have been deleted.")
 
-    def reuse_settings(self, item: GalleryItem) -> None:
-        """Fill every control from a gallery item (one made from an image gets its mode and source back)."""
-        if lineage_of(item) is not None:
-            self.source_flow.reuse_settings(item)
-            return
-        request = item.request()
-        if request is None:
-            self.show_error("This image has no settings PixArt Studio can reuse.", str(item.path))
-            return
-        self.state.apply_request(request)
-        self.status.show_message("Settings loaded from the image")
-
-    def import_settings(self, paths: list[Path]) -> None:
-        """Load the settings embedded in an image file (ours or another tool's)."""
-        if not paths:
-            return
-        path = paths[0]
-        run_in_background(
-            lambda: read_image_metadata(path),
-            lambda imported: self.apply_imported(path, imported),
-            lambda error: self.show_error(f"Cannot read settings from {path.name}.", str(error)),
-            context=self,
-        )
-
     def open_model_manager(self) -> ModelManager:
         """Models dialog (Ctrl+M)."""
         dialog = ModelManager(self.controller, self.paths.models, self)
@@ -354,14 +308,6 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         """Help → Keyboard shortcuts (F1)."""
         ShortcutsDialog(self).open()
-
-    def open_import_dialog(self) -> None:
-        """File → Load settings from image…"""
-        file, _ = QFileDialog.getOpenFileName(
-            self, "Load settings from image", pictures_folder(), "Images (*.png *.jpg *.jpeg *.webp)"
-        )
-        if file:
-            self.import_settings([Path(file)])
 
     def export_selected(self) -> None:
         """File → Export selected images (Ctrl+E)."""
@@ -436,33 +382,6 @@ class MainWindow(QMainWindow):
         if item is not None:
             self.gallery.select_item(item.id)
 
-    def _on_invalid_settings(self, message: str) -> None:
-        banner = self.banners.show_banner(
-            Banner("error", "These settings cannot make an image.", message, key="invalid-settings")
-        )
-
-        def dismiss_once_valid() -> None:
-            try:
-                self.state.plan()
-            except InvalidRequestError:
-                return
-            banner.dismiss()
-
-        # The banner goes as soon as the size is fixed, instead of staying to contradict the size line.
-        self.state.size_changed.connect(dismiss_once_valid)
-        banner.dismissed.connect(lambda: self.state.size_changed.disconnect(dismiss_once_valid))
-
-    def _on_load_failed(self, message: str) -> None:
-        self.banners.show_banner(
-            Banner(
-                "error",
-                "The model could not be loaded.",
-                f"{message.rstrip('.')}. The device, precision and text encoder are chosen in Settings; "
-                "the model in Models.",
-                actions=(("Open Settings…", self.open_settings), ("Open Models…", self.open_model_manager)),
-            )
-        )
-
     def _drop_stale_preview(self, *_: object) -> None:
         # A cancelled or failed job leaves its last preview behind: show the chosen image (or nothing) instead.
         if not self.viewer.is_preview:
@@ -472,71 +391,6 @@ class MainWindow(QMainWindow):
             self.show_item(item)
         else:
             self.viewer.clear()
-
-    def apply_imported(
-        self, path: Path, imported: Any, actions: tuple[tuple[str, Callable[[], None]], ...] = ()
-    ) -> None:
-        """Fill the controls from settings read out of an image file; `actions` join the banner that says so."""
-        if imported.request is None:
-            self.banners.show_banner(
-                Banner("warning", f"No generation settings found in {path.name}", "It has no prompt metadata.")
-            )
-            return
-        self.state.apply_request(imported.request)
-        notes = " ".join(imported.notes)
-        title = f"Settings loaded from {path.name} ({imported.source})"
-        self.banners.show_banner(
-            Banner("info", title, notes, actions=actions, key="settings-loaded", timeout_ms=_NEWS_MS)
-        )
-        self.show_file(path)
-
-    def _reuse_prompt(self, item: GalleryItem) -> None:
-        self.state.prompt, self.state.negative_prompt = item.prompt, item.negative_prompt
-        self.prompt_editor.focus_prompt()
-
-    def _reuse_seed(self, item: GalleryItem) -> None:
-        request = item.request()
-        if request is not None:
-            self.state.apply_seed(request)
-        else:
-            self.state.seed = item.seed
-
-    def _on_deleted(self, count: int) -> None:
-        banner = self.banners.show_banner(
-            Banner(
-                "info",
-                f"Moved {counted(count, 'image')} to the trash",
-                "Ctrl+Z brings them back.",
-                actions=(("Undo", self.gallery_actions.undo_delete),),
-                key="trash",  # Undo restores only the last deletion, so older offers go
-            )
-        )
-        self.gallery_actions.restored.connect(banner.dismiss)
-
-    def _on_connection_changed(self, reachable: bool, message: str) -> None:
-        """A lost server gets a banner (jobs wait in the queue); it goes away when the server is back."""
-        if self._connection_banner is not None:
-            self._connection_banner.dismiss()
-            self._connection_banner = None
-        if reachable:
-            self.status.show_message(message)
-            return
-        banner = Banner(
-            "warning",
-            "The server is not reachable",
-            f"{message}. Queued jobs wait; the app reconnects when the server is back.",
-        )
-        banner.dismissed.connect(lambda: setattr(self, "_connection_banner", None))
-        self._connection_banner = self.banners.show_banner(banner)
-
-    def _on_model_status(self, status: ModelStatus) -> None:
-        self.status.show_model(status)
-        if status.state is not ModelState.READY:
-            return
-        if status.is_demo:
-            self.show_demo_notice()
-        elif self._demo_notice is not None:
-            self._demo_notice.dismiss()
 
     def _on_output_folder_changed(self, folder: str) -> None:
         try:

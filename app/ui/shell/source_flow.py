@@ -128,7 +128,9 @@ class SourceFlow(QObject):
             self.use_file(path)  # no settings to load: the picture itself is what the user brought
             return
         # As before, a dropped image's settings load at once; the banner also offers working from its pixels.
-        self._window.apply_imported(path, imported, actions=(("Use as source", lambda: self.use_file(path)),))
+        self._window.settings_reuse.apply_imported(
+            path, imported, actions=(("Use as source", lambda: self.use_file(path)),)
+        )
 
     def _start(self, load: Any, name: str) -> None:
         self._load += 1
