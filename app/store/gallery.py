@@ -7,6 +7,7 @@ with the folder listing (only new files are read); the index can always be rebui
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -129,7 +130,10 @@ class Gallery:
         created = time.time()
         settings = metadata_json(result, created)
         if result.request.source is not None:
-            settings["request"]["source"]["item_id"] = self._lineage_id(result.request.source, created)
+            source = self._lineage_source(result.request.source, created)
+            # The id links the index now; the path lets a rebuilt index (whose ids are new) find the source again.
+            settings["request"]["source"]["item_id"] = source.id
+            settings["request"]["source"]["item_path"] = source.path.relative_to(self.root).as_posix()
         data = encode_image(
             result.image,
             fmt,
@@ -141,13 +145,12 @@ class Gallery:
         stem = f"{time.strftime('%H%M%S', moment)}_{result.request.seed}_{files.slug(result.request.prompt)}"
         return self._write(data, stem + FORMATS[fmt.lower()], settings, created)
 
-    def _lineage_id(self, source: SourceImage, created: float) -> int:
-        """The gallery id of a result's source: its own if still there, else a copy (made once per file hash)."""
-        if source.item_id is not None and self.index.get(source.item_id) is not None:
-            return source.item_id
-        found = self.index.find_sha256(source.sha256)
-        if found is not None:
-            return found
+    def _lineage_source(self, source: SourceImage, created: float) -> GalleryItem:
+        """The gallery image of a result's source: its own if still there, else a copy (made once per file hash)."""
+        for item_id in (source.item_id, self.index.find_sha256(source.sha256)):
+            item = self.index.get(item_id) if item_id is not None else None
+            if item is not None:
+                return item
         # Copied in, so lineage never points at a file outside the gallery that may vanish.
         settings = {
             "format": OUR_CHUNK,
@@ -161,7 +164,7 @@ class Gallery:
         moment = time.localtime(created)
         return self._write(
             data, f"{time.strftime('%H%M%S', moment)}_source_{source.sha256[:10]}.png", settings, created
-        ).id
+        )
 
     def _write(self, data: bytes, name: str, settings: dict[str, Any], created: float) -> GalleryItem:
         """Publish an encoded image into the day's folder, then index it."""
@@ -306,7 +309,17 @@ class Gallery:
             else:
                 self.index.remove(missing)
             new = [relative for relative in sorted(listing) if relative not in indexed]
-            added, skipped, rows = 0, [], []
+            skipped: list[Path] = []
+            rows: list[IndexRow] = []
+            links: list[tuple[int, str | None]] = []
+
+            def insert() -> int:
+                ids = self.index.insert_many(rows)
+                links.extend(link for row, item_id in zip(rows, ids, strict=True) if (link := _link(row, item_id)))
+                rows.clear()
+                return len(ids)
+
+            added = 0
             for relative in new:
                 row = self._row_from_file(relative, listing[relative])
                 if row is None:
@@ -314,9 +327,10 @@ class Gallery:
                 else:
                     rows.append(row)
                 if len(rows) >= _BATCH:
-                    added += len(self.index.insert_many(rows))
-                    rows = []
-            added += len(self.index.insert_many(rows))
+                    added += insert()
+            added += insert()
+            # Once every batch is in: a source may sort after the images made from it.
+            self.index.link_sources(links, forget_unknown=rebuild)
         if missing or skipped or added:
             logger.info("Gallery %s: %d new, %d missing, %d unreadable", self.root, added, len(missing), len(skipped))
         return OpenReport(added, len(missing), recovered, tuple(skipped))
@@ -354,3 +368,14 @@ class Gallery:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _link(row: IndexRow, item_id: int) -> tuple[int, str | None] | None:
+    """(id, its source's gallery path) for an image made from another; the path is None in files saved before
+    paths were recorded, whose source id is right only in the index that gave it."""
+    if not row.mode or row.mode == "text":
+        return None
+    request = json.loads(row.settings).get("request")
+    source = request.get("source") if isinstance(request, dict) else None
+    path = source.get("item_path") if isinstance(source, dict) else None
+    return item_id, path if isinstance(path, str) else None

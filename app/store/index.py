@@ -349,6 +349,19 @@ class GalleryIndex:
             row = self._db.execute("SELECT id FROM images WHERE sha256 = ? LIMIT 1", (sha256,)).fetchone()
         return int(row[0]) if row else None
 
+    def link_sources(self, links: Iterable[tuple[int, str | None]], forget_unknown: bool) -> None:
+        """Point each image at the row of its source's path (none when that file is gone). A link without a path
+        keeps its recorded id, unless `forget_unknown` (a rebuilt index, where old ids name other images)."""
+        with self.transaction():
+            for item_id, path in links:
+                if path is not None:
+                    self._db.execute(
+                        "UPDATE images SET source_id = (SELECT id FROM images WHERE path = ?) WHERE id = ?",
+                        (path, item_id),
+                    )
+                elif forget_unknown:
+                    self._db.execute("UPDATE images SET source_id = NULL WHERE id = ?", (item_id,))
+
     def made_from(self, item_id: int) -> list[int]:
         """Ids of the images made from image `item_id`, newest first."""
         with self._lock:

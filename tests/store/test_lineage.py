@@ -14,6 +14,7 @@ from app.core.request import GenerationRequest
 from app.core.source_image import GenerationMode, SourceImage, load_mask, load_source
 from app.store import index as index_module
 from app.store.gallery import INDEX_FILE, Gallery
+from app.store.items import GalleryItem
 from app.store.metadata import read_image_metadata
 from tests.store.conftest import make_result
 
@@ -85,12 +86,35 @@ def test_rebuilding_from_the_files_keeps_lineage_and_the_copy_hash(gallery: Gall
     """The mode, the source's id and the copy's hash come back from the files' own metadata."""
     source = _outside_source()
     made = gallery.save(_from(source))
-    copy_id = made.source_id
+    copy = gallery.source_of(made)
     gallery.index.clear()
     gallery.reconcile()
     rebuilt = {item.path: item for item in gallery.page(0, 10)}
-    assert rebuilt[made.path].mode == "img2img" and rebuilt[made.path].source_id == copy_id
+    assert rebuilt[made.path].mode == "img2img" and rebuilt[made.path].source_id == rebuilt[copy.path].id
     assert gallery.index.find_sha256(source.sha256) is not None
+
+
+def test_a_lost_index_rebuilt_from_the_files_finds_each_source_by_its_file(gallery: Gallery, tmp_path: Path):
+    """An index made anew numbers the images from 1, so a source's old id can name another image; lineage follows
+    the source's file instead. A source whose file is gone leaves the image made from nowhere known, not a
+    stranger."""
+    early = [gallery.save(make_result(seed=seed)) for seed in (10, 11, 12)]
+    original = gallery.save(make_result(seed=20))
+    made = gallery.save(_from(load_source(original.path, item_id=original.id), seed=21))
+    later = [gallery.save(make_result(seed=seed)) for seed in (30, 31)]
+    gallery.delete([item.id for item in early])
+    gallery.close()
+
+    def reopened() -> dict[Path, GalleryItem]:
+        (gallery.root / INDEX_FILE).unlink()
+        with Gallery.open(gallery.root, tmp_path / "thumbnails", use_system_trash=False) as fresh:
+            return {item.path: item for item in fresh.page(0, 10)}
+
+    rebuilt = reopened()
+    assert rebuilt[later[-1].path].id == original.id  # the old id now names a later image
+    assert rebuilt[made.path].source_id == rebuilt[original.path].id != original.id
+    original.path.rename(original.path.with_name("renamed.png"))
+    assert reopened()[made.path].source_id is None
 
 
 def test_an_old_index_is_migrated_and_its_images_open(tmp_path: Path):
