@@ -11,6 +11,7 @@ import tempfile
 import time
 import traceback
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -26,6 +27,7 @@ FAMILIES: dict[str, str] = {
     "memory": "benchmarks.memory_bench",
     "app": "benchmarks.app_bench",
     "limit": "benchmarks.limit_bench",
+    "levers": "benchmarks.levers_bench",
     "remote": "benchmarks.remote_bench",
     "farm": "benchmarks.farm_bench",
     "image": "benchmarks.image_bench",
@@ -81,8 +83,29 @@ def _run(args: argparse.Namespace, device: torch.device, argv: list[str] | None)
     rows: list[Row] = []
     durations: dict[str, float] = {}
     crashed = False
+
+    def report(ctx: Context, family_rows: list[Row]) -> None:
+        """The JSON report of the families done and `family_rows` of the one running, when --json asks for it."""
+        if args.json is None:
+            return
+        finished = len(durations) == len(args.only or FAMILIES)
+        content = {
+            "command": shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]),
+            "date": started_at.isoformat(timespec="seconds"),
+            "complete": finished,
+            "quick": args.quick,
+            "smoke": args.smoke,
+            "clock": ctx.clock_name,
+            "machine": machine,
+            "durations_s": durations,
+            "total_s": round(time.perf_counter() - started, 1),
+            "rows": [row.to_dict() for row in rows + family_rows],
+        }
+        _write_report(args.json, content)
+
     with tempfile.TemporaryDirectory(prefix="pixart-bench-") as work:
         ctx = Context(device, args.quick, args.smoke, Path(work), args.threads, log)
+        ctx.checkpoint = partial(report, ctx)
         for name in args.only or list(FAMILIES):
             family_started = time.perf_counter()
             log(f"{name}: start")
@@ -94,23 +117,8 @@ def _run(args: argparse.Namespace, device: torch.device, argv: list[str] | None)
                 rows.append(Row.skip(name, "family crashed", f"{type(error).__name__}: {error}"))
             durations[name] = round(time.perf_counter() - family_started, 1)
             log(f"{name}: done in {durations[name]:.0f} s")
-            # Written after every family, so a run stopped by a time limit keeps what it measured.
-            total = round(time.perf_counter() - started, 1)
-            if args.json is not None:
-                finished = len(durations) == len(args.only or FAMILIES)
-                report = {
-                    "command": shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]),
-                    "date": started_at.isoformat(timespec="seconds"),
-                    "complete": finished,
-                    "quick": args.quick,
-                    "smoke": args.smoke,
-                    "clock": ctx.clock_name,
-                    "machine": machine,
-                    "durations_s": durations,
-                    "total_s": total,
-                    "rows": [row.to_dict() for row in rows],
-                }
-                _write_report(args.json, report)
+            report(ctx, [])  # after every family, so a run stopped by a time limit keeps what it measured
+    total = round(time.perf_counter() - started, 1)
     print(format_table(rows))
     print(f"\n{len(rows)} rows in {total:.0f} s on {machine['device_name']} ({machine['device']})")
     return 1 if crashed else 0

@@ -24,6 +24,8 @@ class Context:
     threads: int = 1  # torch threads on a CPU
     log: Callable[[str], None] = print
     cache: dict[str, Any] = field(default_factory=dict)
+    # A long family hands over the rows it has so far, so a run stopped by a time limit keeps them.
+    checkpoint: Callable[[list[Row]], None] = lambda rows: None
 
     @property
     def is_cuda(self) -> bool:

@@ -34,7 +34,7 @@ PAPER_STEP_CHANGE = -0.34  # the paper's change in time per step with compressio
 STEP_SIZES = {"1K": 1024, "2K": 2048, "4K": 4096}  # square images, pixels per side
 BLOCK_GRID = 128  # 128×128 = 16,384 tokens: a 2K image after the VAE (÷8) and patchify (÷2)
 PROMPT_TOKENS = 120  # real tokens in the 300-token caption; the rest is padding, masked as the pipeline masks it
-_GUIDED_BATCH = 2  # classifier-free guidance runs the negative and positive prompt together
+GUIDED_BATCH = 2  # classifier-free guidance runs the negative and positive prompt together
 
 
 def run(ctx: Context) -> list[Row]:
@@ -162,6 +162,27 @@ def step_sizes(ctx: Context) -> dict[str, int]:
     return {"smoke 64px": 64} if ctx.smoke else STEP_SIZES
 
 
+def step_inputs(
+    config: dict[str, Any],
+    pixels: int,
+    dtype: torch.dtype,
+    device: torch.device,
+) -> dict[str, Any]:
+    """The transformer's arguments for one guided step on a square `pixels`² image: seeded noise and caption."""
+    latent = pixels // 8
+    states, mask = _text_inputs(GUIDED_BATCH, config["caption_channels"], dtype, device)
+    generator = torch.Generator().manual_seed(2)
+    noise = torch.randn(GUIDED_BATCH, config["in_channels"], latent, latent, generator=generator)
+    return {
+        "hidden_states": noise.to(device, dtype),
+        "encoder_hidden_states": states,
+        "encoder_attention_mask": mask,
+        "timestep": torch.full((GUIDED_BATCH,), 999, device=device),
+        "added_cond_kwargs": {"resolution": None, "aspect_ratio": None},
+        "return_dict": False,
+    }
+
+
 def step_times(ctx: Context) -> dict[str, Any]:
     """Seconds per guided denoising step by size and mode (off / released / all), measured once per run."""
     if "kv_steps" in ctx.cache:
@@ -171,8 +192,6 @@ def step_times(ctx: Context) -> dict[str, Any]:
     modes = {"off": (), "released": released_config(layers).layers, "all": tuple(range(layers))}
     model = random_transformer(config, ctx.device, ctx.half_dtype)
     apply_kv_compression(model, KVCompressionConfig(layers=modes["all"], ratio=RATIO, sampling="conv"))
-    width = config["caption_channels"]
-    text, mask = _text_inputs(_GUIDED_BATCH, width, ctx.half_dtype, ctx.device)
     results: dict[str, Any] = {
         "config": config,
         "dtype": str(ctx.half_dtype).removeprefix("torch."),
@@ -181,16 +200,7 @@ def step_times(ctx: Context) -> dict[str, Any]:
     }
     for label, pixels in step_sizes(ctx).items():
         latent = pixels // 8
-        generator = torch.Generator().manual_seed(2)
-        noise = torch.randn(_GUIDED_BATCH, config["in_channels"], latent, latent, generator=generator)
-        inputs = {
-            "hidden_states": noise.to(ctx.device, ctx.half_dtype),
-            "encoder_hidden_states": text,
-            "encoder_attention_mask": mask,
-            "timestep": torch.full((_GUIDED_BATCH,), 999, device=ctx.device),
-            "added_cond_kwargs": {"resolution": None, "aspect_ratio": None},
-            "return_dict": False,
-        }
+        inputs = step_inputs(config, pixels, ctx.half_dtype, ctx.device)
         ctx.log(f"kv: steps at {label}, compression off / released / all")
         times = alternate(
             ctx,
@@ -198,7 +208,7 @@ def step_times(ctx: Context) -> dict[str, Any]:
             repeats=ctx.repeats(7, 3),
             warmup=ctx.repeats(2, 1),
         )
-        flops = {mode: step_flops(config, latent, latent, _GUIDED_BATCH, on, RATIO) for mode, on in modes.items()}
+        flops = {mode: step_flops(config, latent, latent, GUIDED_BATCH, on, RATIO) for mode, on in modes.items()}
         results["sizes"][label] = {"pixels": pixels, "times_s": times, "flops": flops}
     del model, inputs
     if ctx.is_cuda:

@@ -1,4 +1,4 @@
-"""The benchmark harness: its FLOP counts agree with torch's counter, and a smoke run writes a valid report."""
+"""The benchmark harness: its FLOP counts agree with torch's counter, and smoke runs write valid reports."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
+import benchmarks.__main__ as entry
 from app.model.kv_compression import KVCompressionConfig, apply_kv_compression, released_config
 from benchmarks.__main__ import main
+from benchmarks.budget import Budget
 from benchmarks.flops import TEXT_TOKENS, block_flops, step_flops
+from benchmarks.harness import Context
+from benchmarks.levers_bench import LEVERS, SMOKE_SIZES
+from benchmarks.levers_bench import run as run_levers
 from benchmarks.models import dit_config, random_transformer
 
 CPU = torch.device("cpu")
@@ -95,3 +100,61 @@ def test_image_family_smoke_run_compares_upscale_and_masked_only(tmp_path):
     assert any(name.startswith("whole-image inpaint") and "sampled 512×512" in name for name in names)
     ratios = [row for row in rows if row["unit"] == "×"]
     assert len(ratios) == 2 and all(row["value"] > 0 for row in ratios)
+
+
+def test_levers_family_smoke_run_times_each_lever_beside_the_current_path(tmp_path, monkeypatch):
+    """Every lever runs at both stand-in sizes in both modes, or says why not; exact levers change no output."""
+    writes = []
+    write = entry._write_report
+    monkeypatch.setattr(entry, "_write_report", lambda path, content: (writes.append(content), write(path, content)))
+    report_file = tmp_path / "levers.json"
+    assert main(["--smoke", "--device", "cpu", "--only", "levers", "--json", str(report_file)]) == 0
+
+    rows = {row["name"]: row for row in json.loads(report_file.read_text(encoding="utf-8"))["rows"]}
+    assert not [name for name, row in rows.items() if "crashed" in row["skipped"]]
+    assert all(row["skipped"] for row in rows.values() if row["status"] == "skipped")  # every skip says why
+    assert len(writes) > 2 and not writes[0]["complete"] and writes[-1]["complete"]  # saved lever by lever
+    for size in SMOKE_SIZES:
+        for mode in ("off", "released"):
+            assert math.isfinite(rows[f"step at {size.label}, compression {mode}: current path"]["value"])
+            assert rows[f"step at {size.label}, compression {mode}: current path"]["data"]["backends"]
+        for lever in LEVERS:
+            if lever.cuda_only:
+                assert rows[f"step at {size.label}: {lever.name}"]["skipped"] == "needs a CUDA GPU"
+                continue
+            for mode in ("off", "released"):
+                row = rows[f"step at {size.label}, compression {mode}: {lever.name}"]
+                if lever.name.endswith(("on efficient", "on cuDNN")):  # kernels this CPU build lacks
+                    assert row["skipped"].startswith(("efficient refused", "cuDNN refused"))
+                    continue
+                assert row["value"] > 0 and row["data"]["times_s"] and row["data"]["current_times_s"]
+                # Every lever computes the same sums; float32 leaves only rounding between them.
+                assert row["data"]["max_abs_difference"] <= 1e-5
+            if lever.compile_mode is not None:
+                assert rows[f"step at {size.label}: {lever.name}, compile time"]["value"] > 0
+    native = SMOKE_SIZES[-1].label
+    assert rows[f"step at {native}, current path: released ÷ off"]["status"] in ("ok", "MISSED")
+    decodes = [row for name, row in rows.items() if name.startswith("VAE decode")]
+    assert len(decodes) == 4 and all(row["value"] > 0 for row in decodes)
+    assert next(row for row in decodes if "channels-last" in row["name"])["data"]["max_abs_difference"] < 1e-4
+
+
+def test_levers_family_is_gpu_only_off_smoke(tmp_path):
+    """Without CUDA and not smoke-testing, the family measures nothing and says why in one row."""
+    rows = run_levers(Context(CPU, quick=False, smoke=False, work=tmp_path))
+    assert [(row.name, row.skipped) for row in rows] == [("levers toward the compute floor", "GPU only")]
+
+
+def test_budget_carries_unused_time_over_and_refuses_what_does_not_fit():
+    """A section has its share plus what the one before left; work estimated above what is left does not fit."""
+    now = [0.0]
+    budget = Budget(clock=lambda: now[0])
+    budget.open("4K", 100.0)
+    now[0] = 60.0
+    assert budget.fits(40.0) and not budget.fits(41.0)
+    budget.open("2K", 50.0)
+    assert budget.carried == 40.0 and budget.left() == 90.0
+    now[0] = 200.0  # overspent: nothing carries, and nothing fits
+    budget.open("1K", 10.0)
+    assert budget.carried == 0.0 and not budget.fits(11.0)
+    assert budget.refusal(11.0) == "time budget: needs about 11 s, 10 s left for 1K"
