@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from app.core.remote_api import above_native_of
 from app.core.request import GenerationRequest
+from app.core.sizes import HighResMethod
 from app.remote.client import RemoteClient
 from app.remote.errors import ServerRefusedError, TokenRefusedError
 from tests.server.conftest import TOKEN
@@ -44,6 +46,8 @@ def test_models_are_the_catalog_by_id_without_server_paths(live_server):
     """The catalog lists the demo model by id with its native resolution and no file system path."""
     models = RemoteClient(live_server.url, TOKEN).models()
     assert [m["id"] for m in models] == ["demo"] and models[0]["native_resolution"] == 128
+    assert models[0]["guidance_scale"] == 2.0 and above_native_of(models[0]) is HighResMethod.ENLARGE
+    assert above_native_of({}) is above_native_of({"above_native": "from-a-newer-server"}) is HighResMethod.AUTO
     assert "path" not in models[0] and "/" not in str(models[0])
 
 
