@@ -177,3 +177,16 @@ def test_changing_the_selection_moves_nothing(qtbot: QtBot, studio: Studio) -> N
     for items in ((short,), (long,), (short, long), ()):
         _select(studio, *items)
         assert places() == before
+
+
+def test_view_image_details_toggles_the_panel_and_brings_back_a_hidden_gallery(qtbot: QtBot, studio: Studio) -> None:
+    """Ctrl+I (View → Image details) hides the panel, and shows it again with the gallery even when the gallery
+    was hidden."""
+    window = studio.window
+    details = window.actions_["show_details"]
+    assert window.gallery.info.isVisible()
+    details.trigger()
+    assert not window.gallery.info.isVisible() and not window.gallery.info_toggle.isChecked()
+    window.gallery_dock.hide()
+    details.trigger()
+    assert window.gallery_dock.isVisible() and window.gallery.info.isVisible()

@@ -118,6 +118,7 @@ def test_the_window_commands_keep_their_shortcuts_and_the_help_lists_them(studio
         "quit": ["Ctrl+Q"],
         "undo_delete": ["Ctrl+Z"],
         "search": ["Ctrl+F"],
+        "show_details": ["Ctrl+I"],
         "settings": ["Ctrl+,"],
         "full_screen": ["F11"],
         "generate": ["Ctrl+Return", "Ctrl+Enter"],

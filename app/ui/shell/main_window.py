@@ -152,6 +152,8 @@ class MainWindow(QMainWindow):
               separator_before=True, checked=self.side_dock.isVisible),
             c("show_gallery", "Gallery", lambda: self._toggle(self.gallery_dock), (), None, "&View",
               checked=self.gallery_dock.isVisible),
+            c("show_details", "Image details", self.toggle_details, ("Ctrl+I",), "info", "&View",
+              checked=lambda: self.gallery_dock.isVisible() and self.gallery.info_toggle.isChecked()),
             c("generate", "Generate", self.generate, ("Ctrl+Return", "Ctrl+Enter"), "generate", "&Generate"),
             c("cancel", "Cancel", self.cancel_or_leave_full_screen, ("Esc",), "stop", "&Generate"),
             c("new_seed", "New random seed", self.generation_panel.roll_seed, ("Ctrl+R",), "dice", "&Generate",
@@ -316,6 +318,13 @@ class MainWindow(QMainWindow):
             self.gallery_actions.export(items)
         else:
             self.status.show_message("Select images in the gallery to export")
+
+    def toggle_details(self) -> None:
+        """View → Image details (Ctrl+I): the gallery's info panel, with the gallery shown to hold it."""
+        showing = self.gallery_dock.isVisible() and self.gallery.info_toggle.isChecked()
+        if not showing:
+            self.gallery_dock.show()
+        self.gallery.info_toggle.setChecked(not showing)
 
     def focus_search(self) -> None:
         """Edit → Search the gallery (Ctrl+F)."""

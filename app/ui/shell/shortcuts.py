@@ -25,6 +25,7 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Viewer", "Toggle fit and 100%", "Double-click"),
     ("Viewer", "Full screen", "F11"),
     ("Gallery", "Search", "Ctrl+F"),
+    ("Gallery", "Show or hide the image details", "Ctrl+I"),
     ("Gallery", "Copy the image", "Ctrl+C"),
     ("Gallery", "Delete (to the trash)", "Del"),
     ("Gallery", "Undo delete", "Ctrl+Z"),
