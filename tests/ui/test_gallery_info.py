@@ -79,7 +79,7 @@ def test_an_enlarged_image_says_it_was_made_at_the_models_own_size(qtbot: QtBot,
     """An image the model made small and enlarged (the demo above 128 px) says so, not "directly at" its size."""
     item = _save(studio, "a small square", path=GenerationPath.ENLARGED, sampled=(96, 144))
     panel = _select(studio, item)
-    assert _value(panel, "Sampled") == "At the model's own size, 96×144, then resized to 256×384"
+    assert _value(panel, "Sampled") == "At the model's own resolution (96×144), then resized to 256×384"
 
 
 def test_absent_values_are_left_out(qtbot: QtBot, studio: Studio) -> None:

@@ -188,7 +188,7 @@ def test_a_model_that_enlarges_above_native_size_says_so_and_the_user_can_choose
     studio.state.tier_scale = 4.0
     summary = studio.window.side_panel.size_summary.text()
     assert studio.state.plan().path is GenerationPath.ENLARGED
-    assert "Made at 128×128, the model's own size, then enlarged 4.0× to 512×512" in summary
+    assert "Made at the model's own resolution (128×128), then enlarged 4.0× to 512×512" in summary
     combo = studio.window.generation_panel.high_res_combo
     combo.setCurrentIndex(combo.findData(HighResMethod.DIRECT))
     assert studio.state.plan().path is GenerationPath.DIRECT

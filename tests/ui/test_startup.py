@@ -99,4 +99,5 @@ def test_before_the_demo_loads_the_window_already_follows_its_studio_json(qtbot:
     assert studio.controller.model_status.state is ModelState.UNLOADED
     assert state.native_resolution == 128 and panel.guidance_spin.value() == 2.0
     state.tier_scale = 4.0
-    assert "the model's own size, then enlarged 4.0× to 512×512" in studio.window.side_panel.size_summary.text()
+    line = studio.window.side_panel.size_summary.text()
+    assert "the model's own resolution (128×128), then enlarged 4.0× to 512×512" in line

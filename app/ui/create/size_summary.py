@@ -24,7 +24,7 @@ def describe_path(plan: SizePlan) -> str:
     elif plan.path is GenerationPath.DIRECT:
         how = f"Sampled in one pass at {plan.tier.label} ({sampled})"
     elif plan.path is GenerationPath.ENLARGED:
-        how = f"Made at {sampled}, the model's own size"
+        how = f"Made at the model's own resolution ({sampled})"
     else:
         how = f"Made at {plan.base_width}×{plan.base_height}, enlarged to {sampled} and redrawn for detail"
     if plan.needs_resize:

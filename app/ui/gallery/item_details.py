@@ -126,7 +126,7 @@ def _sampling(metadata: dict[str, Any], request: dict[str, Any]) -> str:
         redraw = f" (redraw {strength:g})" if isinstance(strength, (int, float)) else ""
         how = f"At native size, enlarged to {sampled} and redrawn for detail{redraw}"
     elif path == "enlarged":
-        how = f"At the model's own size, {sampled}"
+        how = f"At the model's own resolution ({sampled})"
     else:
         return ""
     target = (request.get("width"), request.get("height"))
