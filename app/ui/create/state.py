@@ -5,11 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.model_info import ModelInfo
 from app.core.presets import ASPECT_PRESETS, EXACT_PRESETS, AspectPreset, ExactSizePreset
 from app.core.request import GenerationRequest, KVCompressionMode
 from app.core.schedulers import DEFAULT_SCHEDULER, SCHEDULER_DEFAULTS, SchedulerName, default_guidance
@@ -113,6 +112,17 @@ def exact_preset(name: str) -> ExactSizePreset:
     raise ValueError(f"size preset {name!r} is unknown; choose one of: {', '.join(p.name for p in EXACT_PRESETS)}")
 
 
+class ModelFacts(Protocol):
+    """What the controls follow from a model: its folder's ModelInfo, or a loaded model's ModelStatus."""
+
+    @property
+    def native_resolution(self) -> int | None: ...
+    @property
+    def guidance_scale(self) -> float | None: ...
+    @property
+    def above_native(self) -> HighResMethod: ...
+
+
 class GenerationSettings(QObject):
     """Every value the generation controls show; widgets bind to the signals and set the properties."""
 
@@ -179,9 +189,10 @@ class GenerationSettings(QObject):
         """The guidance a job gets unless the user tunes it: the model's recommendation, else the sampler's default."""
         return default_guidance(scheduler or self.scheduler, self._model_guidance)
 
-    def follow_model(self, info: ModelInfo | None) -> None:
-        """Take what a chosen model's folder says, before it loads: its resolution, guidance and way above native
-        size (None: a model that says nothing, or a transformer override, whose loading will tell)."""
+    def follow_model(self, info: ModelFacts | None) -> None:
+        """Take what a model says of itself: its resolution, guidance and way above native size, from its folder
+        before it loads (ModelInfo) or once loaded (ModelStatus). None: a model that says nothing, or a transformer
+        override, whose loading will tell."""
         if info is not None and info.native_resolution:
             self.native_resolution = info.native_resolution
         self.use_model_guidance(None if info is None else info.guidance_scale)

@@ -188,11 +188,8 @@ class GenerationFlow(QObject):
 
     def _on_model_status(self, status: ModelStatus) -> None:
         if status.state is ModelState.READY:
-            if status.native_resolution:
-                self._state.native_resolution = int(status.native_resolution)
             self._state.memory_profile = status.memory_profile
-            self._state.use_model_guidance(status.guidance_scale)
-            self._state.model_above_native = status.above_native
+            self._state.follow_model(status)
         elif status.state is ModelState.FAILED:
             self._load_failure = status.message
             self.load_failed.emit(status.message)
